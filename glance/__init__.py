@@ -1,0 +1,1 @@
+"""OpenStack Image service, split into glance-api and glance-stream."""
