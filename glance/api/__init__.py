@@ -1,0 +1,1 @@
+"""glance-api: the Images API v2 application and its middleware."""

@@ -1,0 +1,11 @@
+"""Default policy rules, one module per resource, gathered for the enforcer and the sample."""
+
+import itertools
+
+from glance.policies import base
+
+
+def list_rules():
+    return list(itertools.chain(
+        base.list_rules(),
+    ))

@@ -1,0 +1,398 @@
+"""The database API: every query glance runs, as plain functions over oslo.db sessions.
+
+Functions take and return plain dicts (an image dict carries ``properties``, ``tags`` and
+``locations``), so nothing above this module holds a live ORM object or session. One call is
+one short transaction. On SQLite, the embedded default, writers take the write lock when they
+begin (``BEGIN IMMEDIATE``), wait for it up to ``sqlite_busy_timeout``, and are retried when
+the database is still locked, so several workers and background jobs can write at once.
+"""
+
+import contextlib
+import sqlite3
+import threading
+
+from oslo_config import cfg
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_db import options as db_options
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import utils as sqlalchemyutils
+from oslo_log import log as logging
+from oslo_serialization import jsonutils
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from glance.common import exception
+from glance.db import models
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+db_opts = [
+    cfg.IntOpt('sqlite_busy_timeout', default=30000, min=0,
+               help='On SQLite, milliseconds a transaction waits for another process\'s '
+                    'write lock before it gives up and is retried.'),
+    cfg.IntOpt('image_list_default_page_size', default=25, min=1,
+               deprecated_name='limit_param_default', deprecated_group='DEFAULT',
+               help='Images returned by a list call that gives no limit.'),
+]
+CONF.register_opts(db_opts, group='database')
+db_options.set_defaults(CONF, connection='sqlite:///$state_path/glance.sqlite')
+
+_main = enginefacade.transaction_context()
+_local = threading.local()  # green-thread local once eventlet has patched threading
+
+IMAGE_SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 'id',
+                   'created_at', 'updated_at', 'visibility', 'owner', 'min_disk', 'min_ram',
+                   'virtual_size', 'protected', 'os_hidden')
+
+
+@sa.event.listens_for(sa.engine.Engine, 'connect')
+def _sqlite_connect(dbapi_conn, record):
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        # We issue BEGIN ourselves (see _sqlite_begin); WAL lets readers run beside a writer.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute('PRAGMA journal_mode=WAL')
+        cur.execute('PRAGMA busy_timeout=%d' % CONF.database.sqlite_busy_timeout)
+        cur.execute('PRAGMA foreign_keys=ON')
+        cur.close()
+
+
+@sa.event.listens_for(sa.engine.Engine, 'begin')
+def _sqlite_begin(conn):
+    if conn.dialect.name == 'sqlite' and 'in_transaction' not in conn.info:
+        # A deferred transaction that reads then writes fails at once with "database is
+        # locked" when another process wrote in between; taking the lock up front waits.
+        # (oslo.db's own listener, which would emit a plain BEGIN, sees the marker.)
+        conn.exec_driver_sql('BEGIN IMMEDIATE' if getattr(_local, 'writing', False)
+                             else 'BEGIN')
+        conn.info['in_transaction'] = True
+
+
+def _is_locked(exc):
+    return isinstance(exc, db_exc.DBError) and 'database is locked' in str(exc)
+
+
+def _retry(fn):
+    return oslo_db_api.wrap_db_retry(max_retries=10, retry_interval=0.1,
+                                     inc_retry_interval=True, max_retry_interval=2,
+                                     retry_on_deadlock=True,
+                                     exception_checker=_is_locked)(fn)
+
+
+@contextlib.contextmanager
+def _session(write=False):
+    factory = _main.writer if write else _main.reader
+    session = factory.get_sessionmaker()()
+    _local.writing = write
+    try:
+        with session.begin():
+            yield session
+    finally:
+        _local.writing = False
+        session.close()
+
+
+def get_engine():
+    return _main.writer.get_engine()
+
+
+def dispose():
+    """Drop pooled connections (after a fork, or in tests between databases)."""
+    _main.dispose_pool()
+
+
+def configure(connection=None):
+    """Start the engine facade, optionally on another connection URL (tests)."""
+    global _main
+    if connection is not None:
+        _main = enginefacade.transaction_context()
+        _main.configure(connection=connection)
+
+
+def check_connection():
+    """Raise a DBError-derived exception unless the database answers."""
+    with _session() as session:
+        session.execute(sa.text('SELECT 1'))
+
+
+# --- images -------------------------------------------------------------------------------
+
+def _image_dict(image):
+    result = {c.name: getattr(image, c.name) for c in models.Image.__table__.columns}
+    result['properties'] = {p.name: p.value for p in image.properties}
+    result['tags'] = sorted(t.value for t in image.tags)
+    result['locations'] = [
+        {'id': loc.id, 'url': loc.value, 'metadata': jsonutils.loads(loc.meta_data or '{}'),
+         'status': loc.status}
+        for loc in image.locations if loc.status == 'active' and not loc.deleted]
+    return result
+
+
+def _get_image(session, image_id, show_deleted=False):
+    query = session.query(models.Image).filter_by(id=image_id)
+    if not show_deleted:
+        query = query.filter_by(deleted=False)
+    image = query.first()
+    if image is None:
+        raise exception.ImageNotFound(image_id=image_id)
+    return image
+
+
+@_retry
+def image_create(values):
+    """Insert an image with its ``properties`` (dict) and ``tags`` (list)."""
+    values = dict(values)
+    properties = values.pop('properties', {}) or {}
+    tags = values.pop('tags', []) or []
+    with _session(write=True) as session:
+        image = models.Image(**values)
+        image.properties = [models.ImageProperty(name=k, value=v)
+                            for k, v in properties.items()]
+        image.tags = [models.ImageTag(value=t) for t in dict.fromkeys(tags)]
+        session.add(image)
+        try:
+            session.flush()
+        except db_exc.DBDuplicateEntry:
+            raise exception.Duplicate('An image with ID %s already exists.' % values.get('id'))
+        return _image_dict(image)
+
+
+def image_get(image_id, show_deleted=False):
+    with _session() as session:
+        return _image_dict(_get_image(session, image_id, show_deleted))
+
+
+@_retry
+def image_update(image_id, values, properties=None, tags=None, from_state=None):
+    """Update columns; replace all ``properties``/``tags`` when given.
+
+    ``from_state``, when given, is the status the image must still have (compare-and-set
+    for status transitions); otherwise Conflict.
+    """
+    values = dict(values)
+    with _session(write=True) as session:
+        image = _get_image(session, image_id)
+        if from_state is not None and image.status != from_state:
+            raise exception.Conflict('Image %s is %s, not %s.'
+                                     % (image_id, image.status, from_state))
+        for key, value in values.items():
+            setattr(image, key, value)
+        if properties is not None:
+            current = {p.name: p for p in image.properties}
+            for name, prop in current.items():
+                if name not in properties:
+                    image.properties.remove(prop)
+                elif prop.value != properties[name]:
+                    prop.value = properties[name]
+            for name, value in properties.items():
+                if name not in current:
+                    image.properties.append(models.ImageProperty(name=name, value=value))
+        if tags is not None:
+            current = {t.value: t for t in image.tags}
+            for value, tag in current.items():
+                if value not in tags:
+                    image.tags.remove(tag)
+            for value in dict.fromkeys(tags):
+                if value not in current:
+                    image.tags.append(models.ImageTag(value=value))
+        image.updated_at = timeutils.utcnow()
+        session.flush()
+        return _image_dict(image)
+
+
+@_retry
+def image_destroy(image_id, status='deleted'):
+    """Mark the image deleted (soft delete) and its locations deleted or pending_delete."""
+    with _session(write=True) as session:
+        image = _get_image(session, image_id)
+        now = timeutils.utcnow()
+        image.status = status
+        image.deleted = True
+        image.deleted_at = now
+        loc_status = 'pending_delete' if status == 'pending_delete' else 'deleted'
+        for loc in image.locations:
+            if loc.status == 'active':
+                loc.status = loc_status
+                loc.deleted = loc_status == 'deleted'
+                loc.deleted_at = now
+        session.query(models.ImageMember).filter_by(image_id=image_id).delete()
+        session.flush()
+        return _image_dict(image)
+
+
+def _visible_to(query, project_id, member_status='accepted'):
+    """Images a project may list: its own, public, and shared ones it is a member of."""
+    members = sa.select(models.ImageMember.image_id).where(
+        models.ImageMember.member == project_id)
+    if member_status != 'all':
+        members = members.where(models.ImageMember.status == member_status)
+    return query.filter(sa.or_(
+        models.Image.owner == project_id,
+        models.Image.visibility == 'public',
+        sa.and_(models.Image.visibility == 'shared', models.Image.id.in_(members))))
+
+
+_OPS = {
+    'eq': lambda col, v: col == v,
+    'neq': lambda col, v: col != v,
+    'gt': lambda col, v: col > v,
+    'gte': lambda col, v: col >= v,
+    'lt': lambda col, v: col < v,
+    'lte': lambda col, v: col <= v,
+    'in': lambda col, v: col.in_(v),
+}
+
+
+def image_get_all(project_id=None, is_admin=False, filters=None, marker=None, limit=None,
+                  sort_keys=None, sort_dirs=None, member_status='accepted'):
+    """List images visible to ``project_id`` (all of them for an admin).
+
+    ``filters`` maps a column name to a list of ``(op, value)`` conditions (op in eq, neq,
+    gt, gte, lt, lte, in), plus ``tags`` (all must match) and ``properties`` (name to
+    value). ``visibility`` as a filter narrows what is visible, as upstream does: community
+    images are listed only when asked for.
+    """
+    filters = dict(filters or {})
+    sort_keys = list(sort_keys or ['created_at'])
+    sort_dirs = list(sort_dirs or ['desc'] * len(sort_keys))
+    for key in sort_keys:
+        if key not in IMAGE_SORT_KEYS:
+            raise exception.InvalidSortKey(key=key)
+    for key in ('created_at', 'id'):
+        if key not in sort_keys:
+            sort_keys.append(key)
+            sort_dirs.append(sort_dirs[0])
+    with _session() as session:
+        query = session.query(models.Image).filter_by(deleted=False)
+        visibility = filters.pop('visibility', None)
+        if visibility is not None:
+            query = query.filter(models.Image.visibility == visibility)
+            if visibility == 'shared' and not is_admin:
+                query = _visible_to(query, project_id, member_status)
+            elif visibility == 'private' and not is_admin:
+                query = query.filter(models.Image.owner == project_id)
+        elif not is_admin:
+            query = _visible_to(query, project_id, member_status)
+        for tag in filters.pop('tags', []) or []:
+            query = query.filter(models.Image.tags.any(models.ImageTag.value == tag))
+        for name, value in (filters.pop('properties', {}) or {}).items():
+            query = query.filter(models.Image.properties.any(sa.and_(
+                models.ImageProperty.name == name, models.ImageProperty.value == value)))
+        for column, conditions in filters.items():
+            col = getattr(models.Image, column)
+            for op, value in conditions:
+                query = query.filter(_OPS[op](col, value))
+        marker_image = None
+        if marker is not None:
+            marker_image = session.query(models.Image).filter_by(id=marker).first()
+            if marker_image is None:
+                raise exception.ImageNotFound(image_id=marker)
+        query = sqlalchemyutils.paginate_query(query, models.Image, limit, sort_keys,
+                                               marker=marker_image, sort_dirs=sort_dirs)
+        return [_image_dict(image) for image in query.all()]
+
+
+def image_count(owner):
+    """Number of images (not deleted) a project owns, for the image count quota."""
+    with _session() as session:
+        return session.query(sa.func.count(models.Image.id)).filter_by(
+            owner=owner, deleted=False).scalar()
+
+
+def image_storage_used(owner):
+    """Bytes of active image data a project holds, for the storage quota."""
+    with _session() as session:
+        return session.query(sa.func.coalesce(sa.func.sum(models.Image.size), 0)).filter(
+            models.Image.owner == owner, models.Image.deleted.is_(False),
+            models.Image.status.in_(('active', 'saving', 'deactivated'))).scalar()
+
+
+# --- locations ----------------------------------------------------------------------------
+
+@_retry
+def image_location_add(image_id, url, metadata=None, status='active'):
+    with _session(write=True) as session:
+        _get_image(session, image_id)
+        loc = models.ImageLocation(image_id=image_id, value=url, status=status,
+                                   meta_data=jsonutils.dumps(metadata or {}))
+        session.add(loc)
+        session.flush()
+        return loc.id
+
+
+@_retry
+def image_location_set_status(location_id, status):
+    with _session(write=True) as session:
+        loc = session.get(models.ImageLocation, location_id)
+        if loc is not None:
+            loc.status = status
+            loc.deleted = status == 'deleted'
+            loc.deleted_at = timeutils.utcnow() if status != 'active' else None
+
+
+def image_locations_by_status(status):
+    """Locations in ``status`` (e.g. pending_delete for the scrubber), with image ids."""
+    with _session() as session:
+        rows = session.query(models.ImageLocation).filter_by(status=status).all()
+        return [{'id': r.id, 'image_id': r.image_id, 'url': r.value,
+                 'metadata': jsonutils.loads(r.meta_data or '{}')} for r in rows]
+
+
+# --- members ------------------------------------------------------------------------------
+
+def _member_dict(member):
+    return {c.name: getattr(member, c.name) for c in models.ImageMember.__table__.columns}
+
+
+@_retry
+def image_member_create(image_id, member, status='pending'):
+    with _session(write=True) as session:
+        row = models.ImageMember(image_id=image_id, member=member, status=status)
+        session.add(row)
+        try:
+            session.flush()
+        except db_exc.DBDuplicateEntry:
+            raise exception.Duplicate('Member %s is already a member of image %s.'
+                                      % (member, image_id))
+        return _member_dict(row)
+
+
+def image_member_find(image_id=None, member=None, status=None):
+    with _session() as session:
+        query = session.query(models.ImageMember)
+        if image_id is not None:
+            query = query.filter_by(image_id=image_id)
+        if member is not None:
+            query = query.filter_by(member=member)
+        if status is not None:
+            query = query.filter_by(status=status)
+        return [_member_dict(m) for m in query.order_by(models.ImageMember.id).all()]
+
+
+@_retry
+def image_member_update(image_id, member, status):
+    with _session(write=True) as session:
+        row = session.query(models.ImageMember).filter_by(
+            image_id=image_id, member=member).first()
+        if row is None:
+            raise exception.MemberNotFound(image_id=image_id, member_id=member)
+        row.status = status
+        row.updated_at = timeutils.utcnow()
+        session.flush()
+        return _member_dict(row)
+
+
+@_retry
+def image_member_delete(image_id, member):
+    with _session(write=True) as session:
+        count = session.query(models.ImageMember).filter_by(
+            image_id=image_id, member=member).delete()
+        if not count:
+            raise exception.MemberNotFound(image_id=image_id, member_id=member)
+
+
+def list_opts():
+    return [('database', db_opts)]
+

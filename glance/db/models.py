@@ -1,0 +1,151 @@
+"""SQLAlchemy models of the image catalogue: images and what hangs off them, and tasks.
+
+The schema follows upstream Glance's so operators recognise it, plus what this project needs
+of its own (who holds an upload in progress). The alembic migrations in
+glance/db/migrations are the source of truth for the schema; these models must match them
+(a test compares the two on every engine).
+"""
+
+from oslo_db.sqlalchemy import models
+from oslo_utils import timeutils
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+
+class Base(models.ModelBase, orm.DeclarativeBase):
+    pass
+
+
+def _now():
+    return timeutils.utcnow()
+
+
+class _Timestamps:
+    created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
+    updated_at = sa.Column(sa.DateTime, nullable=True, onupdate=_now)
+    deleted_at = sa.Column(sa.DateTime, nullable=True)
+    deleted = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+class Image(_Timestamps, Base):
+    __tablename__ = 'images'
+    __table_args__ = (
+        sa.Index('ix_images_visibility', 'visibility'),
+        sa.Index('ix_images_owner', 'owner'),
+        sa.Index('ix_images_status', 'status'),
+        sa.Index('ix_images_deleted', 'deleted'),
+        sa.Index('ix_images_created_at', 'created_at'),
+        sa.Index('ix_images_updated_at', 'updated_at'),
+        sa.Index('ix_images_name', 'name'),
+        sa.Index('ix_images_os_hash_value', 'os_hash_value'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(255))
+    disk_format = sa.Column(sa.String(20))
+    container_format = sa.Column(sa.String(20))
+    size = sa.Column(sa.BigInteger)
+    virtual_size = sa.Column(sa.BigInteger)
+    status = sa.Column(sa.String(30), nullable=False)
+    visibility = sa.Column(sa.String(20), nullable=False, default='shared')
+    checksum = sa.Column(sa.String(32))
+    os_hash_algo = sa.Column(sa.String(64))
+    os_hash_value = sa.Column(sa.String(128))
+    min_disk = sa.Column(sa.Integer, nullable=False, default=0)
+    min_ram = sa.Column(sa.Integer, nullable=False, default=0)
+    owner = sa.Column(sa.String(255))
+    protected = sa.Column(sa.Boolean, nullable=False, default=False)
+    os_hidden = sa.Column(sa.Boolean, nullable=False, default=False)
+    # The process that is writing the image's data ("host:pid:boot") and when it last made
+    # progress: lets a restarted glance-api find uploads whose writer is gone.
+    upload_holder = sa.Column(sa.String(255))
+    upload_heartbeat_at = sa.Column(sa.DateTime)
+
+    properties = orm.relationship('ImageProperty', back_populates='image',
+                                  cascade='all, delete-orphan', lazy='selectin')
+    tags = orm.relationship('ImageTag', back_populates='image',
+                            cascade='all, delete-orphan', lazy='selectin')
+    locations = orm.relationship('ImageLocation', back_populates='image',
+                                 cascade='all, delete-orphan', lazy='selectin',
+                                 order_by='ImageLocation.id')
+
+
+class ImageProperty(Base):
+    __tablename__ = 'image_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'name', name='uq_image_properties_image_id_name'),
+        sa.Index('ix_image_properties_name', 'name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
+                         nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    value = sa.Column(sa.Text)
+    image = orm.relationship(Image, back_populates='properties')
+
+
+class ImageTag(Base):
+    __tablename__ = 'image_tags'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'value', name='uq_image_tags_image_id_value'),
+        sa.Index('ix_image_tags_value', 'value'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
+                         nullable=False)
+    value = sa.Column(sa.String(255), nullable=False)
+    image = orm.relationship(Image, back_populates='tags')
+
+
+class ImageLocation(_Timestamps, Base):
+    __tablename__ = 'image_locations'
+    __table_args__ = (
+        sa.Index('ix_image_locations_image_id', 'image_id'),
+        sa.Index('ix_image_locations_status', 'status'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
+                         nullable=False)
+    value = sa.Column(sa.Text, nullable=False)
+    meta_data = sa.Column(sa.Text, nullable=False, default='{}')  # JSON
+    # active, pending_delete (data still to be deleted by the scrubber) or deleted
+    status = sa.Column(sa.String(30), nullable=False, default='active')
+    image = orm.relationship(Image, back_populates='locations')
+
+
+class ImageMember(_Timestamps, Base):
+    __tablename__ = 'image_members'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'member', name='uq_image_members_image_id_member'),
+        sa.Index('ix_image_members_member', 'member'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
+                         nullable=False)
+    member = sa.Column(sa.String(255), nullable=False)
+    can_share = sa.Column(sa.Boolean, nullable=False, default=False)
+    status = sa.Column(sa.String(20), nullable=False, default='pending')
+
+
+class Task(_Timestamps, Base):
+    __tablename__ = 'tasks'
+    __table_args__ = (
+        sa.Index('ix_tasks_owner', 'owner'),
+        sa.Index('ix_tasks_status', 'status'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    type = sa.Column(sa.String(30), nullable=False)
+    status = sa.Column(sa.String(30), nullable=False)
+    owner = sa.Column(sa.String(255), nullable=False)
+    expires_at = sa.Column(sa.DateTime)
+    image_id = sa.Column(sa.String(36))
+    request_id = sa.Column(sa.String(64))
+    user_id = sa.Column(sa.String(64))
+    input = sa.Column(sa.Text)
+    result = sa.Column(sa.Text)
+    message = sa.Column(sa.Text)

@@ -1,0 +1,30 @@
+"""Every option of every service, for oslo-config-generator (see etc/oslo-config-generator/)."""
+
+import itertools
+
+from glance.api import versions
+from glance.api.middleware import context
+from glance.common import config
+from glance.common import wsgi
+from glance.db import api as db_api
+
+
+def _merge(*lists):
+    """Merge [(group, opts)] lists into one, one entry per group."""
+    groups = {}
+    for group, opts in itertools.chain(*lists):
+        groups.setdefault(group, []).extend(opts)
+    return [(group, opts) for group, opts in groups.items()]
+
+
+def list_api_opts():
+    return _merge(config.list_opts(), wsgi.list_opts(), context.list_opts(),
+                  versions.list_opts(), db_api.list_opts())
+
+
+def list_stream_opts():
+    return _merge(config.list_opts(), wsgi.list_opts(), db_api.list_opts())
+
+
+def list_manage_opts():
+    return _merge(config.list_opts(), db_api.list_opts())

@@ -1,0 +1,41 @@
+"""The policy enforcer: the rules from glance.policies, overridable by policy.yaml."""
+
+from oslo_config import cfg
+from oslo_policy import opts as policy_opts
+from oslo_policy import policy
+
+from glance.common import exception
+from glance import policies
+
+CONF = cfg.CONF
+_ENFORCER = None
+
+policy_opts.set_defaults(CONF, 'policy.yaml')
+
+
+def get_enforcer():
+    """The process-wide enforcer (also the oslo.policy.enforcer entry point)."""
+    global _ENFORCER
+    if _ENFORCER is None:
+        _ENFORCER = policy.Enforcer(CONF)
+        _ENFORCER.register_defaults(policies.list_rules())
+    return _ENFORCER
+
+
+def reset():
+    global _ENFORCER
+    if _ENFORCER is not None:
+        _ENFORCER.clear()
+    _ENFORCER = None
+
+
+def check(context, rule, target=None):
+    """True if the rule passes for the caller; never raises for a denial."""
+    target = target if target is not None else {'project_id': context.project_id}
+    return get_enforcer().enforce(rule, target, context, do_raise=False)
+
+
+def enforce(context, rule, target=None):
+    """Raise Forbidden if the rule denies the caller."""
+    if not check(context, rule, target):
+        raise exception.Forbidden('Policy does not allow %s to be performed.' % rule)
