@@ -123,3 +123,7 @@ def main(argv=None):
 
 
 __all__ = ['main', 'args', 'db_api']
+
+
+if __name__ == '__main__':
+    main()

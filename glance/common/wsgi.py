@@ -72,7 +72,8 @@ def bind_socket(host, port, backlog):
     """Bind the listening socket, or raise ConfigError with one clear sentence."""
     family = socket.AF_INET6 if ':' in host else socket.AF_INET
     try:
-        sock = eventlet.listen((host, port), family=family, backlog=backlog)
+        sock = eventlet.listen((host, port), family=family, backlog=backlog,
+                               reuse_port=False)
     except OSError as e:
         reason = os.strerror(e.errno) if e.errno else str(e)
         raise exception.ConfigError(reason='cannot listen on %s:%s: %s' % (host, port, reason))

@@ -1,0 +1,231 @@
+"""Real glance-api and glance-stream processes on loopback, for functional tests.
+
+``ServerFixture`` writes a config directory, syncs a fresh SQLite database (or the one a test
+names), starts the servers as subprocesses on free ports, waits until they answer
+``/healthcheck`` and stops them (SIGTERM, then SIGKILL) at cleanup. Tests talk to them over
+HTTP with real clients.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import fixtures
+import testtools
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+ETC = os.path.join(ROOT, 'etc')
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def write_conf(path, sections):
+    """Write an ini file from {section: {option: value}}."""
+    with open(path, 'w') as f:
+        for section, options in sections.items():
+            f.write('[%s]\n' % section)
+            for key, value in options.items():
+                if isinstance(value, (list, tuple)):
+                    value = ','.join(str(v) for v in value)
+                f.write('%s = %s\n' % (key, value))
+            f.write('\n')
+
+
+def wait_http(url, timeout=30.0, proc=None, log_path=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError('server exited with %s before answering %s:\n%s'
+                               % (proc.returncode, url, _tail(log_path)))
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status < 500:
+                    return
+        except Exception:
+            time.sleep(0.1)
+    raise RuntimeError('no answer from %s within %ss:\n%s' % (url, timeout, _tail(log_path)))
+
+
+def _tail(path, lines=40):
+    if not path or not os.path.exists(path):
+        return ''
+    with open(path, errors='replace') as f:
+        return ''.join(f.readlines()[-lines:])
+
+
+class Server:
+    """One server process."""
+
+    def __init__(self, name, module, conf_path, port, log_path, env=None):
+        self.name = name
+        self.module = module
+        self.conf_path = conf_path
+        self.port = port
+        self.log_path = log_path
+        self.env = env
+        self.proc = None
+
+    @property
+    def url(self):
+        return 'http://127.0.0.1:%d' % self.port
+
+    def start(self, wait=True, timeout=30.0):
+        log = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(
+            [sys.executable, '-m', self.module, '--config-file', self.conf_path],
+            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=self.env,
+            start_new_session=True)
+        log.close()
+        if wait:
+            wait_http(self.url + '/healthcheck', timeout, self.proc, self.log_path)
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            return self.proc.wait(5)
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def log(self):
+        with open(self.log_path, errors='replace') as f:
+            return f.read()
+
+
+class ServerFixture(fixtures.Fixture):
+    """glance-api and (optionally) glance-stream sharing one database and store.
+
+    ``api_conf`` / ``stream_conf`` / ``common_conf`` are {section: {option: value}} merged
+    over the defaults (noauth flavor, SQLite under the temp dir, file store, 1 worker).
+    """
+
+    def __init__(self, flavor='noauth', stream=True, workers=1, common_conf=None,
+                 api_conf=None, stream_conf=None, connection=None):
+        super().__init__()
+        self.flavor = flavor
+        self.with_stream = stream
+        self.workers = workers
+        self.common_conf = common_conf or {}
+        self.api_conf = api_conf or {}
+        self.stream_conf = stream_conf or {}
+        self.connection = connection
+
+    def _setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='glance-func-')
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.state = os.path.join(self.dir, 'state')
+        self.store_dir = os.path.join(self.dir, 'images')
+        os.makedirs(self.store_dir)
+        self.api_port = free_port()
+        self.stream_port = free_port()
+        connection = self.connection or 'sqlite:///%s/glance.sqlite' % self.dir
+        common = {
+            'DEFAULT': {'state_path': self.state, 'workers': self.workers,
+                        'debug': 'true', 'log_date_format': '%H:%M:%S'},
+            'database': {'connection': connection},
+            'paste_deploy': {'flavor': self.flavor},
+        }
+        self.api_conf_path = self._write('glance-api.conf', common, self.common_conf,
+                                         {'DEFAULT': {'bind_port': self.api_port}},
+                                         self.api_conf)
+        self.stream_conf_path = self._write('glance-stream.conf', common, self.common_conf,
+                                            {'DEFAULT': {'bind_port': self.stream_port}},
+                                            self.stream_conf)
+        for name in ('glance-api-paste.ini', 'glance-stream-paste.ini'):
+            shutil.copy(os.path.join(ETC, name), os.path.join(self.dir, name))
+        self.manage('db', 'sync')
+        self.api = Server('glance-api', 'glance.cmd.api', self.api_conf_path, self.api_port,
+                          os.path.join(self.dir, 'glance-api.log'))
+        self.stream = Server('glance-stream', 'glance.cmd.stream', self.stream_conf_path,
+                             self.stream_port, os.path.join(self.dir, 'glance-stream.log'))
+        if self.with_stream:
+            self.stream.start()
+            self.addCleanup(self.stream.stop)
+        self.api.start()
+        self.addCleanup(self.api.stop)
+        self.addDetail('glance-api.log', testtools.content.content_from_file(
+            self.api.log_path, buffer_now=False))
+
+    def _write(self, name, *layers):
+        merged = {}
+        for layer in layers:
+            for section, options in layer.items():
+                merged.setdefault(section, {}).update(options)
+        path = os.path.join(self.dir, name)
+        write_conf(path, merged)
+        return path
+
+    def manage(self, *args, conf=None, check=True):
+        """Run glance-manage with the api config; returns the CompletedProcess."""
+        result = subprocess.run(
+            [sys.executable, '-m', 'glance.cmd.manage', '--config-file',
+             conf or self.api_conf_path] + list(args),
+            cwd=ROOT, capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise RuntimeError('glance-manage %s failed (%s): %s'
+                               % (' '.join(args), result.returncode, result.stderr[-2000:]))
+        return result
+
+    @property
+    def api_url(self):
+        return self.api.url
+
+    @property
+    def stream_url(self):
+        return self.stream.url
+
+
+class FunctionalTest(testtools.TestCase):
+    """A test with real servers; subclasses set ``server_kwargs`` to shape them.
+
+    With ``shared_servers = True`` one set of servers serves every test of the class
+    (started in setUpClass): use it where tests do not disturb each other, since a server
+    start costs a few seconds.
+    """
+
+    server_kwargs = {}
+    shared_servers = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._class_servers = None
+        if cls.shared_servers:
+            cls._class_servers = ServerFixture(**cls.server_kwargs)
+            try:
+                cls._class_servers.setUp()
+            except Exception:
+                cls._class_servers.cleanUp()
+                raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls._class_servers is not None:
+            cls._class_servers.cleanUp()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        if self._class_servers is not None:
+            self.servers = self._class_servers
+        else:
+            self.servers = self.useFixture(ServerFixture(**self.server_kwargs))

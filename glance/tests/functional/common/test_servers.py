@@ -1,0 +1,122 @@
+"""Both servers start from the paste files, answer versions and health, and stop cleanly."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import testtools
+
+from glance.tests.functional import base
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read(), resp.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.read(), e.headers
+
+
+class TestServersStart(base.FunctionalTest):
+
+    server_kwargs = {'workers': 2}
+
+    def test_versions_document(self):
+        status, body, headers = _get(self.servers.api_url + '/versions')
+        self.assertEqual(200, status)
+        versions = json.loads(body)['versions']
+        ids = [v['id'] for v in versions]
+        self.assertIn('v2.0', ids)
+        self.assertEqual(['CURRENT'], [v['status'] for v in versions
+                                       if v['status'] == 'CURRENT'])
+        self.assertTrue(all(v['links'][0]['href'] == self.servers.api_url + '/v2/'
+                            for v in versions))
+
+    def test_root_is_multiple_choices(self):
+        status, body, _ = _get(self.servers.api_url + '/')
+        self.assertEqual(300, status)
+        self.assertIn('versions', json.loads(body))
+
+    def test_unknown_version_is_multiple_choices(self):
+        status, _, _ = _get(self.servers.api_url + '/v1/images')
+        self.assertEqual(300, status)
+
+    def test_healthchecks(self):
+        self.assertEqual(200, _get(self.servers.api_url + '/healthcheck')[0])
+        self.assertEqual(200, _get(self.servers.stream_url + '/healthcheck')[0])
+
+    def test_request_id_header(self):
+        _, _, headers = _get(self.servers.api_url + '/versions')
+        self.assertTrue(headers['X-Openstack-Request-Id'].startswith('req-'))
+
+    def test_wrong_method_answers_405_with_allow(self):
+        req = urllib.request.Request(self.servers.api_url + '/v2/schemas/image',
+                                     method='DELETE')
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            self.fail('DELETE on a schema was accepted')
+        except urllib.error.HTTPError as e:
+            self.assertEqual(405, e.code)
+            self.assertEqual('GET', e.headers['Allow'])
+
+    def test_sigterm_leaves_no_process(self):
+        pid = self.servers.api.proc.pid
+        children = subprocess.run(['pgrep', '-P', str(pid)], capture_output=True,
+                                  text=True).stdout.split()
+        self.assertEqual(2, len(children), 'expected 2 workers')
+        self.assertEqual(0, self.servers.api.stop(signal.SIGTERM))
+        for child in children:
+            self.assertFalse(os.path.exists('/proc/%s' % child) and
+                             'Z' not in open('/proc/%s/stat' % child).read().split()[2],
+                             'worker %s survived' % child)
+
+
+class TestBadConfig(testtools.TestCase):
+    """A server that cannot start says why in one line, without a traceback."""
+
+    def setUp(self):
+        super().setUp()
+        self.fixture = self.useFixture(base.ServerFixture(stream=False))
+
+    def _start(self, **options):
+        path = os.path.join(self.fixture.dir, 'bad.conf')
+        conf = {'DEFAULT': {'state_path': self.fixture.state, 'workers': 1},
+                'database': {'connection': 'sqlite:///%s/glance.sqlite' % self.fixture.dir},
+                'paste_deploy': {'flavor': 'noauth'}}
+        for key, value in options.items():
+            section, option = key.split('__')
+            conf.setdefault(section, {})[option] = value
+        base.write_conf(path, conf)
+        result = subprocess.run([sys.executable, '-m', 'glance.cmd.api', '--config-file', path],
+                                cwd=base.ROOT, capture_output=True, text=True, timeout=60)
+        self.assertEqual(1, result.returncode, result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+        return result.stderr
+
+    def test_port_in_use(self):
+        err = self._start(DEFAULT__bind_port=self.fixture.api_port)
+        self.assertIn('cannot listen on 127.0.0.1:%d' % self.fixture.api_port, err)
+        self.assertIn('Address already in use', err)
+
+    def test_bad_option_value(self):
+        err = self._start(DEFAULT__workers='many')
+        self.assertIn('workers', err)
+
+    def test_unreachable_database(self):
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            port = sock.getsockname()[1]  # nothing listens there once closed
+        err = self._start(DEFAULT__bind_port=base.free_port(),
+                          database__connection='mysql+pymysql://root@127.0.0.1:%d/x' % port,
+                          database__max_retries='0')
+        self.assertIn('cannot reach the database', err)
+
+    def test_unknown_flavor(self):
+        err = self._start(DEFAULT__bind_port=base.free_port(),
+                          paste_deploy__flavor='nonesuch')
+        self.assertIn('glance-api-nonesuch', err)
