@@ -19,7 +19,6 @@ from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import utils as sqlalchemyutils
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
-from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from glance.common import exception
@@ -197,7 +196,7 @@ def image_update(image_id, values, properties=None, tags=None, from_state=None):
             for value in dict.fromkeys(tags):
                 if value not in current:
                     image.tags.append(models.ImageTag(value=value))
-        image.updated_at = timeutils.utcnow()
+        image.updated_at = models.now()
         session.flush()
         return _image_dict(image)
 
@@ -207,7 +206,7 @@ def image_destroy(image_id, status='deleted'):
     """Mark the image deleted (soft delete) and its locations deleted or pending_delete."""
     with _session(write=True) as session:
         image = _get_image(session, image_id)
-        now = timeutils.utcnow()
+        now = models.now()
         image.status = status
         image.deleted = True
         image.deleted_at = now
@@ -329,7 +328,7 @@ def image_location_set_status(location_id, status):
         if loc is not None:
             loc.status = status
             loc.deleted = status == 'deleted'
-            loc.deleted_at = timeutils.utcnow() if status != 'active' else None
+            loc.deleted_at = models.now() if status != 'active' else None
 
 
 def image_locations_by_status(status):
@@ -379,7 +378,7 @@ def image_member_update(image_id, member, status):
         if row is None:
             raise exception.MemberNotFound(image_id=image_id, member_id=member)
         row.status = status
-        row.updated_at = timeutils.utcnow()
+        row.updated_at = models.now()
         session.flush()
         return _member_dict(row)
 

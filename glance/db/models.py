@@ -16,13 +16,15 @@ class Base(models.ModelBase, orm.DeclarativeBase):
     pass
 
 
-def _now():
-    return timeutils.utcnow()
+def now():
+    """Timestamps in whole seconds: what every engine stores the same way (MySQL's DATETIME
+    has no fraction) and what the API shows."""
+    return timeutils.utcnow().replace(microsecond=0)
 
 
 class _Timestamps:
-    created_at = sa.Column(sa.DateTime, nullable=False, default=_now)
-    updated_at = sa.Column(sa.DateTime, nullable=True, onupdate=_now)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=now)
+    updated_at = sa.Column(sa.DateTime, nullable=True, onupdate=now)
     deleted_at = sa.Column(sa.DateTime, nullable=True)
     deleted = sa.Column(sa.Boolean, nullable=False, default=False)
 

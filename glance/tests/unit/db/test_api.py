@@ -1,0 +1,196 @@
+"""The db api's queries on SQLite, PostgreSQL and MariaDB."""
+
+import datetime
+import multiprocessing
+import os
+import tempfile
+import uuid
+
+from oslo_utils import timeutils
+
+from glance.common import exception
+from glance.db import api as db_api
+from glance.db import migration
+from glance.tests.unit.db import base
+
+
+def _image(**values):
+    image = {'id': str(uuid.uuid4()), 'status': 'queued', 'visibility': 'shared',
+             'owner': 'p1', 'min_disk': 0, 'min_ram': 0, 'protected': False,
+             'os_hidden': False, 'name': 'image'}
+    image.update(values)
+    return image
+
+
+@base.on_every_engine
+class TestImages(base.DbTestCase):
+
+    def test_create_and_get_with_properties_and_tags(self):
+        created = db_api.image_create(_image(properties={'os_distro': 'debian'},
+                                             tags=['a', 'b', 'a']))
+        got = db_api.image_get(created['id'])
+        self.assertEqual({'os_distro': 'debian'}, got['properties'])
+        self.assertEqual(['a', 'b'], got['tags'])
+        self.assertEqual('queued', got['status'])
+        self.assertEqual([], got['locations'])
+        self.assertIsNotNone(got['created_at'])
+
+    def test_duplicate_id_is_a_conflict(self):
+        image = _image()
+        db_api.image_create(image)
+        self.assertRaises(exception.Duplicate, db_api.image_create, image)
+
+    def test_update_replaces_properties_and_tags(self):
+        image = db_api.image_create(_image(properties={'a': '1', 'b': '2'}, tags=['x']))
+        updated = db_api.image_update(image['id'], {'name': 'new'},
+                                      properties={'b': '3', 'c': '4'}, tags=['y', 'z'])
+        self.assertEqual('new', updated['name'])
+        self.assertEqual({'b': '3', 'c': '4'}, updated['properties'])
+        self.assertEqual(['y', 'z'], updated['tags'])
+        self.assertEqual(updated, db_api.image_get(image['id']))
+
+    def test_update_compare_and_set_status(self):
+        image = db_api.image_create(_image())
+        db_api.image_update(image['id'], {'status': 'saving'}, from_state='queued')
+        self.assertRaises(exception.Conflict, db_api.image_update, image['id'],
+                          {'status': 'saving'}, from_state='queued')
+
+    def test_missing_image(self):
+        self.assertRaises(exception.ImageNotFound, db_api.image_get, str(uuid.uuid4()))
+
+    def test_destroy_soft_deletes_and_marks_locations(self):
+        image = db_api.image_create(_image(status='active'))
+        loc = db_api.image_location_add(image['id'], 'file:///x', {'store': 'file'})
+        db_api.image_destroy(image['id'], status='pending_delete')
+        self.assertRaises(exception.ImageNotFound, db_api.image_get, image['id'])
+        deleted = db_api.image_get(image['id'], show_deleted=True)
+        self.assertEqual('pending_delete', deleted['status'])
+        pending = db_api.image_locations_by_status('pending_delete')
+        self.assertEqual([loc], [p['id'] for p in pending])
+
+    def test_quota_counts(self):
+        db_api.image_create(_image(size=10, status='active'))
+        db_api.image_create(_image(size=5, status='active'))
+        db_api.image_create(_image(size=7, status='queued', owner='p2'))
+        self.assertEqual(2, db_api.image_count('p1'))
+        self.assertEqual(15, db_api.image_storage_used('p1'))
+        self.assertEqual(0, db_api.image_storage_used('p3'))
+
+
+@base.on_every_engine
+class TestImageList(base.DbTestCase):
+
+    def setUp(self):
+        super().setUp()
+        now = timeutils.utcnow()
+        self.mine = db_api.image_create(_image(name='mine', size=100, tags=['t1'],
+                                               visibility='private',
+                                               properties={'os_distro': 'debian'},
+                                               created_at=now))
+        self.private_other = db_api.image_create(_image(owner='p2', visibility='private',
+                                                        name='theirs',
+                                                        created_at=now + datetime.timedelta(1)))
+        self.public = db_api.image_create(_image(owner='p2', visibility='public', size=10,
+                                                 name='public',
+                                                 created_at=now + datetime.timedelta(2)))
+        self.community = db_api.image_create(_image(owner='p2', visibility='community',
+                                                    created_at=now + datetime.timedelta(3)))
+        self.shared = db_api.image_create(_image(owner='p2', visibility='shared',
+                                                 name='shared',
+                                                 created_at=now + datetime.timedelta(4)))
+
+    def _ids(self, **kwargs):
+        kwargs.setdefault('project_id', 'p1')
+        return [i['id'] for i in db_api.image_get_all(**kwargs)]
+
+    def test_default_visibility_for_a_project(self):
+        self.assertEqual([self.public['id'], self.mine['id']], self._ids())
+
+    def test_shared_images_follow_member_status(self):
+        db_api.image_member_create(self.shared['id'], 'p1')
+        self.assertNotIn(self.shared['id'], self._ids())
+        self.assertIn(self.shared['id'], self._ids(member_status='pending'))
+        db_api.image_member_update(self.shared['id'], 'p1', 'accepted')
+        self.assertIn(self.shared['id'], self._ids())
+        self.assertIn(self.shared['id'], self._ids(filters={'visibility': 'shared'}))
+
+    def test_community_only_when_asked(self):
+        self.assertEqual([self.community['id']],
+                         self._ids(filters={'visibility': 'community'}))
+
+    def test_admin_sees_everything(self):
+        self.assertEqual(5, len(self._ids(is_admin=True)))
+
+    def test_private_filter_is_own_only(self):
+        self.assertEqual([self.mine['id']], self._ids(filters={'visibility': 'private'}))
+
+    def test_filters(self):
+        self.assertEqual([self.mine['id']], self._ids(filters={'tags': ['t1']}))
+        self.assertEqual([self.mine['id']],
+                         self._ids(filters={'properties': {'os_distro': 'debian'}}))
+        self.assertEqual([self.mine['id']], self._ids(filters={'size': [('gte', 50)]}))
+        self.assertEqual([self.public['id']],
+                         self._ids(filters={'name': [('in', ['public', 'nope'])]}))
+
+    def test_sort_and_paginate(self):
+        page = self._ids(is_admin=True, limit=2, sort_keys=['name'], sort_dirs=['asc'])
+        rest = self._ids(is_admin=True, marker=page[-1], sort_keys=['name'],
+                         sort_dirs=['asc'])
+        self.assertEqual(2, len(page))
+        self.assertEqual(3, len(rest))
+        self.assertFalse(set(page) & set(rest))
+
+    def test_bad_sort_key_and_marker(self):
+        self.assertRaises(exception.InvalidSortKey, self._ids, sort_keys=['password'])
+        self.assertRaises(exception.ImageNotFound, self._ids, marker=str(uuid.uuid4()))
+
+
+@base.on_every_engine
+class TestMembers(base.DbTestCase):
+
+    def test_member_lifecycle(self):
+        image = db_api.image_create(_image())
+        db_api.image_member_create(image['id'], 'p2')
+        self.assertRaises(exception.Duplicate, db_api.image_member_create, image['id'], 'p2')
+        self.assertEqual('accepted',
+                         db_api.image_member_update(image['id'], 'p2', 'accepted')['status'])
+        self.assertEqual(['p2'], [m['member'] for m in
+                                  db_api.image_member_find(image_id=image['id'])])
+        db_api.image_member_delete(image['id'], 'p2')
+        self.assertRaises(exception.MemberNotFound, db_api.image_member_delete,
+                          image['id'], 'p2')
+
+
+def _write_images(url, count, queue):
+    """Child process: create and update images as fast as it can."""
+    try:
+        db_api.dispose()
+        db_api.configure(connection=url)
+        for _ in range(count):
+            image = db_api.image_create(_image(properties={'k': 'v'}))
+            db_api.image_update(image['id'], {'status': 'saving'}, from_state='queued')
+        queue.put(None)
+    except Exception as e:  # reported to the parent, which fails the test
+        queue.put(repr(e))
+
+
+class TestSQLiteConcurrentWriters(base.DbTestCase):
+    """Several processes writing one SQLite file, as workers and background jobs do."""
+
+    def test_no_database_is_locked(self):
+        path = os.path.join(tempfile.mkdtemp(), 'glance.sqlite')
+        url = 'sqlite:///%s' % path
+        saved = db_api._main
+        self.addCleanup(setattr, db_api, '_main', saved)
+        db_api.configure(connection=url)
+        migration.sync(db_api.get_engine())
+        ctx = multiprocessing.get_context('fork')
+        queue = ctx.Queue()
+        procs = [ctx.Process(target=_write_images, args=(url, 40, queue)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        results = [queue.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(30)
+        self.assertEqual([None] * 4, results)
+        self.assertEqual(160, db_api.image_count('p1'))
