@@ -5,15 +5,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-files="requirements.txt setup.cfg"
-[ "${1:-}" = "--test" ] && files="$files test-requirements.txt"
-stamp=".venv/.installed-$(cat $files | sha1sum | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
+base_stamp=".venv/.installed-$(cat requirements.txt setup.cfg | sha1sum | cut -c1-16)"
+test_stamp=".venv/.installed-test-$(cat requirements.txt setup.cfg test-requirements.txt | sha1sum | cut -c1-16)"
+stamp=$base_stamp
+[ "${1:-}" = "--test" ] && stamp=$test_stamp
+if [ ! -f "$stamp" ] && ! { [ "$stamp" = "$base_stamp" ] && [ -f "$test_stamp" ]; }; then
   echo "Installing into .venv (this takes a minute the first time)..."
-  .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+  log=.venv/install.log
   reqs="-r requirements.txt"
   [ "${1:-}" = "--test" ] && reqs="$reqs -r test-requirements.txt"
-  .venv/bin/python -m pip install -q $reqs -e . 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import glance.cmd.api" # fail here, not later, if the install broke
+  if ! { .venv/bin/python -m pip install --upgrade pip &&
+         .venv/bin/python -m pip install $reqs -e .; } >"$log" 2>&1; then
+    echo "pip install failed; the end of $log:"; tail -n 30 "$log"; exit 1
+  fi
+  # fail here, not later, if the install is broken
+  .venv/bin/python -c "import glance.cmd.api, glance.cmd.stream, glance.cmd.manage"
   touch "$stamp"
+  [ "$stamp" = "$test_stamp" ] && touch "$base_stamp"
 fi

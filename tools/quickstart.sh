@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Start glance-api and glance-stream on this machine (README command 1): SQLite, file store,
+# no Keystone ("noauth" flavor), both on loopback, state under ./.quickstart/.
+#   tools/quickstart.sh          start (installs into .venv on first use)
+#   tools/quickstart.sh stop     stop both, by PID
+#   tools/quickstart.sh status   say what runs
+# GLANCE_API_PORT (default 9292) and GLANCE_STREAM_PORT (default 9293) change the ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+qs="$top/.quickstart"
+api_port=${GLANCE_API_PORT:-9292}
+stream_port=${GLANCE_STREAM_PORT:-9293}
+
+running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+stop() {
+  local pidfile pid
+  for svc in glance-api glance-stream; do
+    pidfile="$qs/$svc.pid"
+    if running "$pidfile"; then
+      pid=$(cat "$pidfile")
+      kill -TERM "$pid"
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null
+      echo "stopped $svc (pid $pid)"
+    fi
+    rm -f "$pidfile"
+  done
+}
+
+wait_up() {  # wait_up <url> <pidfile> <log>
+  for _ in $(seq 1 300); do
+    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
+    if ! running "$2"; then echo "failed to start; the end of $3:"; tail -n 20 "$3"; return 1; fi
+    sleep 0.2
+  done
+  echo "no answer from $1 after 60 s; see $3"; return 1
+}
+
+case "${1:-start}" in
+  stop) stop; exit 0 ;;
+  status)
+    for svc in glance-api glance-stream; do
+      if running "$qs/$svc.pid"; then echo "$svc running (pid $(cat "$qs/$svc.pid"))";
+      else echo "$svc stopped"; fi
+    done
+    exit 0 ;;
+  start) ;;
+  *) echo "usage: $0 [start|stop|status]" >&2; exit 2 ;;
+esac
+
+if running "$qs/glance-api.pid" || running "$qs/glance-stream.pid"; then
+  echo "already running: '$0 stop' first"; exit 1
+fi
+tools/install-venv.sh
+mkdir -p "$qs/images" "$qs/cache" "$qs/state"
+key_file="$qs/ticket.key"
+[ -s "$key_file" ] || .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > "$key_file"
+
+write_conf() {  # write_conf <file> <port>
+  cat > "$1" <<CONF
+# Written by tools/quickstart.sh: the embedded defaults, for one machine.
+[DEFAULT]
+state_path = $qs/state
+bind_host = 127.0.0.1
+bind_port = $2
+workers = 2
+log_file = $qs/$(basename "$1" .conf).log
+enabled_backends = local:file
+public_endpoint = http://127.0.0.1:$api_port
+
+[paste_deploy]
+flavor = noauth
+config_file = $top/etc/$(basename "$1" .conf)-paste.ini
+
+[database]
+connection = sqlite:///$qs/glance.sqlite
+
+[glance_store]
+default_backend = local
+
+[local]
+filesystem_store_datadir = $qs/images
+
+[os_glance_staging_store]
+filesystem_store_datadir = $qs/staging
+
+[os_glance_tasks_store]
+filesystem_store_datadir = $qs/tasks
+
+[stream]
+endpoints = http://127.0.0.1:$stream_port
+ticket_key = $(cat "$key_file")
+
+[cache]
+directory = $qs/cache
+CONF
+}
+write_conf "$qs/glance-api.conf" "$api_port"
+write_conf "$qs/glance-stream.conf" "$stream_port"
+
+.venv/bin/glance-manage --config-file "$qs/glance-api.conf" db sync >/dev/null 2>"$qs/db-sync.err" \
+  || { cat "$qs/db-sync.err"; exit 1; }
+
+for svc in glance-stream glance-api; do
+  setsid .venv/bin/$svc --config-file "$qs/$svc.conf" >>"$qs/$svc.out" 2>&1 < /dev/null &
+  echo $! > "$qs/$svc.pid"
+done
+wait_up "http://127.0.0.1:$stream_port/healthcheck" "$qs/glance-stream.pid" "$qs/glance-stream.out" \
+  || { stop; exit 1; }
+wait_up "http://127.0.0.1:$api_port/versions" "$qs/glance-api.pid" "$qs/glance-api.out" \
+  || { stop; exit 1; }
+
+cat <<MSG
+glance-api     http://127.0.0.1:$api_port     (pid $(cat "$qs/glance-api.pid"), log $qs/glance-api.log)
+glance-stream  http://127.0.0.1:$stream_port     (pid $(cat "$qs/glance-stream.pid"), log $qs/glance-stream.log)
+
+No Keystone: every request runs as project "standalone" with roles admin,member,reader.
+Try (the openstack client is in .venv/bin):
+
+  export OS_AUTH_TYPE=none OS_ENDPOINT=http://127.0.0.1:$api_port
+  .venv/bin/openstack image create --disk-format raw --container-format bare --file /etc/hostname demo
+  .venv/bin/openstack image list
+  .venv/bin/openstack image save --file /tmp/demo.raw demo
+  curl -s http://127.0.0.1:$api_port/versions
+
+Stop both with: $0 stop
+MSG
