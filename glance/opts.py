@@ -2,8 +2,8 @@
 
 import itertools
 
-from glance.api import versions
 from glance.api.middleware import context
+from glance.api import versions
 from glance.common import config
 from glance.common import wsgi
 from glance.db import api as db_api

@@ -8,8 +8,6 @@ becomes a 500 whose body says nothing of the cause (the log has the traceback).
 from oslo_log import log as logging
 import webob.exc
 
-from glance.common import exception
-
 LOG = logging.getLogger(__name__)
 
 _BY_CODE = {

@@ -26,7 +26,8 @@ versions_opts = [
     cfg.StrOpt('public_endpoint',
                help='Public URL of this API, used in the versions document\'s links when the '
                     'server sits behind a proxy that rewrites the host. Defaults to the URL '
-                    'the request came in on (http_proxy_to_wsgi honours the X-Forwarded-Proto and X-Forwarded-Host headers).'),
+                    'the request came in on (http_proxy_to_wsgi honours the '
+                    'X-Forwarded-Proto and X-Forwarded-Host headers).'),
 ]
 CONF.register_opts(versions_opts)
 
@@ -103,7 +104,6 @@ class VersionNegotiationFilter:
             req.path_info = '/v2' + path
             return req.get_response(self.app)
         return _versions_response(req, 300)
-
 
 
 def list_opts():

@@ -113,7 +113,8 @@ class ImageSizeLimitExceeded(LimitExceeded):
 
 
 class StorageQuotaFull(LimitExceeded):
-    message = "The size of the data %(image_size)s will exceed the limit. %(remaining)s bytes remaining."
+    message = ("The size of the data %(image_size)s will exceed the limit. "
+               "%(remaining)s bytes remaining.")
 
 
 class UnsupportedMediaType(GlanceException):

@@ -394,4 +394,3 @@ def image_member_delete(image_id, member):
 
 def list_opts():
     return [('database', db_opts)]
-

@@ -17,8 +17,11 @@ class Base(models.ModelBase, orm.DeclarativeBase):
 
 
 def now():
-    """Timestamps in whole seconds: what every engine stores the same way (MySQL's DATETIME
-    has no fraction) and what the API shows."""
+    """Now, in whole seconds.
+
+    That is what every engine stores the same way (MySQL's DATETIME has no fraction) and
+    what the API shows.
+    """
     return timeutils.utcnow().replace(microsecond=0)
 
 

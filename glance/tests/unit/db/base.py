@@ -55,8 +55,10 @@ class PostgreSQLMixin:
 
 
 def on_every_engine(cls):
-    """Add ``<Name>MySQL`` and ``<Name>PostgreSQL`` variants of a SQLite test class to its
-    module (the class itself runs on SQLite)."""
+    """Add MySQL and PostgreSQL variants of a test class to its module.
+
+    The class itself runs on SQLite; ``<Name>MySQL`` and ``<Name>PostgreSQL`` are added.
+    """
     import sys
     module = sys.modules[cls.__module__]
     for mixin, suffix in ((MySQLMixin, 'MySQL'), (PostgreSQLMixin, 'PostgreSQL')):
