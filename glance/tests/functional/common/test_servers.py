@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -120,3 +121,61 @@ class TestBadConfig(testtools.TestCase):
         err = self._start(DEFAULT__bind_port=base.free_port(),
                           paste_deploy__flavor='nonesuch')
         self.assertIn('glance-api-nonesuch', err)
+
+
+class TestSighup(base.FunctionalTest):
+    """SIGHUP re-reads the configuration and replaces every worker."""
+
+    server_kwargs = {'workers': 2, 'stream': False}
+
+    def _children(self):
+        out = subprocess.run(['pgrep', '-P', str(self.servers.api.proc.pid)],
+                             capture_output=True, text=True).stdout.split()
+        return set(out)
+
+    def test_reload_replaces_workers_and_applies_config(self):
+        old = self._children()
+        self.assertEqual(2, len(old))
+        with open(self.servers.api_conf_path, 'a') as f:
+            f.write('\n[DEFAULT]\npublic_endpoint = http://images.example.com\n')
+        os.kill(self.servers.api.proc.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = self._children()
+            if len(now) == 2 and not (now & old):
+                break
+            time.sleep(0.2)
+        self.assertEqual(2, len(now))
+        self.assertFalse(now & old, 'old workers still running after SIGHUP')
+        status, body, _ = _get(self.servers.api_url + '/versions')
+        self.assertEqual(200, status)
+        self.assertEqual('http://images.example.com/v2/',
+                         json.loads(body)['versions'][0]['links'][0]['href'])
+
+
+class TestUwsgi(testtools.TestCase):
+    """glance.wsgi.api:application serves under uWSGI with the sample ini's settings."""
+
+    def test_api_under_uwsgi(self):
+        uwsgi = os.path.join(os.path.dirname(sys.executable), 'uwsgi')
+        if not os.path.exists(uwsgi):
+            self.skipTest('uWSGI is not installed (pyuwsgi is in test-requirements.txt)')
+        fixture = self.useFixture(base.ServerFixture(stream=False))
+        fixture.api.stop()
+        port = base.free_port()
+        ini = os.path.join(fixture.dir, 'uwsgi.ini')
+        with open(os.path.join(base.ETC, 'glance-api-uwsgi.ini.sample')) as f:
+            sample = f.read()
+        sample = sample.replace('127.0.0.1:9292', '127.0.0.1:%d' % port)
+        sample = sample.replace('/etc/glance/glance-api.conf', fixture.api_conf_path)
+        with open(ini, 'w') as f:
+            f.write(sample)
+        log = open(os.path.join(fixture.dir, 'uwsgi.log'), 'wb')
+        proc = subprocess.Popen([uwsgi, '--ini', ini], stdout=log, stderr=subprocess.STDOUT,
+                                cwd=base.ROOT, start_new_session=True)
+        self.addCleanup(lambda: (os.killpg(proc.pid, signal.SIGKILL), proc.wait()))
+        base.wait_http('http://127.0.0.1:%d/versions' % port, 60, proc, log.name)
+        status, body, _ = _get('http://127.0.0.1:%d/versions' % port)
+        self.assertEqual(200, status)
+        self.assertIn('v2.0', body.decode())
+        self.assertEqual(200, _get('http://127.0.0.1:%d/healthcheck' % port)[0])
