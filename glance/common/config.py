@@ -116,6 +116,12 @@ def load_paste_app(service):
         raise exception.ConfigError(
             reason='pipeline "%s" not found in %s (is paste_deploy.flavor right?): %s'
             % (name, conf_file, e))
+    except exception.GlanceException:
+        raise
+    except Exception as e:
+        LOG.debug('Loading %s from %s failed', name, conf_file, exc_info=True)
+        raise exception.ConfigError(reason='cannot load pipeline "%s" from %s: %s: %s'
+                                    % (name, conf_file, type(e).__name__, e))
 
 
 def list_opts():

@@ -179,3 +179,45 @@ class TestUwsgi(testtools.TestCase):
         self.assertEqual(200, status)
         self.assertIn('v2.0', body.decode())
         self.assertEqual(200, _get('http://127.0.0.1:%d/healthcheck' % port)[0])
+
+
+class TestCommonMiddleware(base.FunctionalTest):
+    """The filters every glance-api request passes: size limit, proxy headers, CORS."""
+
+    shared_servers = True
+    server_kwargs = {'stream': False, 'api_conf': {
+        'oslo_middleware': {'enable_proxy_headers_parsing': 'true',
+                            'max_request_body_size': 1024},
+        'cors': {'allowed_origin': 'https://dashboard.example.com'},
+    }}
+
+    def test_oversized_body_is_413(self):
+        req = urllib.request.Request(self.servers.api_url + '/v2/images', method='POST',
+                                     data=b'{"name": "%s"}' % (b'x' * 4096),
+                                     headers={'Content-Type': 'application/json'})
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            self.fail('an oversized body was accepted')
+        except urllib.error.HTTPError as e:
+            self.assertEqual(413, e.code)
+
+    def test_forwarded_headers_shape_links(self):
+        req = urllib.request.Request(self.servers.api_url + '/versions', headers={
+            'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'images.example.com'})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            versions = json.loads(resp.read())['versions']
+        self.assertEqual('https://images.example.com/v2/', versions[0]['links'][0]['href'])
+
+    def test_cors_preflight(self):
+        req = urllib.request.Request(self.servers.api_url + '/v2/images', method='OPTIONS',
+                                     headers={'Origin': 'https://dashboard.example.com',
+                                              'Access-Control-Request-Method': 'GET'})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            self.assertEqual('https://dashboard.example.com',
+                             resp.headers['Access-Control-Allow-Origin'])
+
+    def test_versioned_path_reaches_v2(self):
+        status, body, _ = _get(self.servers.api_url + '/v2.1/schemas/image')
+        self.assertNotEqual(300, status)
+        status, _, _ = _get(self.servers.api_url + '/v2.99/schemas/image')
+        self.assertEqual(300, status)
