@@ -3,9 +3,11 @@
 import itertools
 
 from glance.policies import base
+from glance.policies import image
 
 
 def list_rules():
     return list(itertools.chain(
         base.list_rules(),
+        image.list_rules(),
     ))

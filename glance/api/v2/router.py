@@ -1,6 +1,9 @@
 """The Images API v2 routes: each path, its methods, and the controller action they reach."""
 
 from glance.api import resource
+from glance.api.v2 import image_actions
+from glance.api.v2 import image_tags
+from glance.api.v2 import images
 from glance.api.v2 import schemas
 
 
@@ -17,4 +20,23 @@ class API:
         schemas_resource = schemas.create_resource()
         for name in ('image', 'images', 'member', 'members'):
             router.connect('/v2/schemas/%s' % name, schemas_resource, name, 'GET')
+
+        images_resource = images.create_resource()
+        router.connect('/v2/images', images_resource, 'index', 'GET')
+        router.connect('/v2/images', images_resource, 'create', 'POST')
+        router.connect('/v2/images/{image_id}', images_resource, 'show', 'GET')
+        router.connect('/v2/images/{image_id}', images_resource, 'update', 'PATCH')
+        router.connect('/v2/images/{image_id}', images_resource, 'delete', 'DELETE')
+
+        tags_resource = image_tags.create_resource()
+        router.connect('/v2/images/{image_id}/tags/{tag_value}', tags_resource, 'update',
+                       'PUT')
+        router.connect('/v2/images/{image_id}/tags/{tag_value}', tags_resource, 'delete',
+                       'DELETE')
+
+        actions_resource = image_actions.create_resource()
+        router.connect('/v2/images/{image_id}/actions/deactivate', actions_resource,
+                       'deactivate', 'POST')
+        router.connect('/v2/images/{image_id}/actions/reactivate', actions_resource,
+                       'reactivate', 'POST')
         return router.finish()
