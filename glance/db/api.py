@@ -203,18 +203,18 @@ def image_update(image_id, values, properties=None, tags=None, from_state=None):
 
 @_retry
 def image_destroy(image_id, status='deleted'):
-    """Mark the image deleted (soft delete) and its locations deleted or pending_delete."""
+    """Mark the image deleted (soft delete) and its locations pending_delete."""
     with _session(write=True) as session:
         image = _get_image(session, image_id)
         now = models.now()
         image.status = status
         image.deleted = True
         image.deleted_at = now
-        loc_status = 'pending_delete' if status == 'pending_delete' else 'deleted'
+        # The data goes after this commit; until its deletion is confirmed (status
+        # "deleted") the location stays pending_delete, for the scrubber to finish.
         for loc in image.locations:
             if loc.status == 'active':
-                loc.status = loc_status
-                loc.deleted = loc_status == 'deleted'
+                loc.status = 'pending_delete'
                 loc.deleted_at = now
         session.query(models.ImageMember).filter_by(image_id=image_id).delete()
         session.flush()
@@ -308,6 +308,36 @@ def image_storage_used(owner):
             models.Image.status.in_(('active', 'saving', 'deactivated'))).scalar()
 
 
+@_retry
+def image_activate(image_id, values, location):
+    """Finish an upload in one transaction: record the location, set the image active.
+
+    Conflict if the image is no longer saving (deleted or reset meanwhile).
+    """
+    with _session(write=True) as session:
+        image = _get_image(session, image_id)
+        if image.status != 'saving':
+            raise exception.Conflict('Image %s is %s, not saving.' % (image_id, image.status))
+        for key, value in values.items():
+            setattr(image, key, value)
+        image.status = 'active'
+        image.upload_holder = None
+        image.upload_heartbeat_at = None
+        image.updated_at = models.now()
+        image.locations.append(models.ImageLocation(
+            value=location['url'], meta_data=jsonutils.dumps(location['metadata']),
+            status='active'))
+        session.flush()
+        return _image_dict(image)
+
+
+def images_in_status(status):
+    """Every image (not deleted) in ``status``, e.g. saving for upload recovery."""
+    with _session() as session:
+        rows = session.query(models.Image).filter_by(status=status, deleted=False).all()
+        return [_image_dict(image) for image in rows]
+
+
 # --- locations ----------------------------------------------------------------------------
 
 @_retry
@@ -331,12 +361,14 @@ def image_location_set_status(location_id, status):
             loc.deleted_at = models.now() if status != 'active' else None
 
 
-def image_locations_by_status(status):
+def image_locations_by_status(status, deleted_before=None):
     """Locations in ``status`` (e.g. pending_delete for the scrubber), with image ids."""
     with _session() as session:
-        rows = session.query(models.ImageLocation).filter_by(status=status).all()
+        query = session.query(models.ImageLocation).filter_by(status=status)
+        if deleted_before is not None:
+            query = query.filter(models.ImageLocation.deleted_at <= deleted_before)
         return [{'id': r.id, 'image_id': r.image_id, 'url': r.value,
-                 'metadata': jsonutils.loads(r.meta_data or '{}')} for r in rows]
+                 'metadata': jsonutils.loads(r.meta_data or '{}')} for r in query.all()]
 
 
 # --- members ------------------------------------------------------------------------------

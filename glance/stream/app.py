@@ -1,12 +1,81 @@
-"""glance-stream's WSGI application: image data out of the backends.
+"""glance-stream's WSGI application: ``GET``/``HEAD /v2/images/{id}/file``.
 
-The reader, tickets and the cache plug in here (see glance/stream/)."""
+It looks the image up read-only in the database, refuses what glance-api would refuse (an
+image the caller may not see is 404, a deactivated one 403 to non-admins, one without data
+204), and streams the bytes through ``glance.stream.reader`` (and the cache, when one is
+configured), with Range support. Response headers are the image's checksums, never where or
+how the bytes are stored.
+"""
 
+import re
+
+from oslo_log import log as logging
+import webob
 import webob.dec
 import webob.exc
 
+from glance.api import fault
+from glance.common import exception
+from glance.db import api as db_api
+from glance.image import policy as image_policy
+from glance.image import visibility
+from glance.store import backend
+from glance.stream import ranges
+from glance.stream import reader
+
+LOG = logging.getLogger(__name__)
+
+_IMAGE_FILE = re.compile(r'^/v2/images/([^/]+)/file/?$')
+
+
+def load_downloadable(context, image_id, ticket_claims=None):
+    """The image if the caller may download it now; the domain error otherwise.
+
+    With a ticket, glance-api already applied the download policy: only visibility and
+    status are checked again (they may have changed since the ticket was signed).
+    """
+    image = db_api.image_get(image_id)
+    if ticket_claims is not None:
+        if not visibility.is_visible(context, image):
+            raise exception.ImageNotFound(image_id=image_id)
+    else:
+        image_policy.ImagePolicy(context, image).download()
+    if image['status'] == 'deactivated' and not context.is_admin:
+        raise exception.Forbidden('The requested image has been deactivated. Image data '
+                                  'download is forbidden.')
+    return image
+
+
+def data_response(req, image, open_whole=None):
+    """The response for an image's data: 204, 200 or 206 (or the 416 error)."""
+    resp = webob.Response(request=req)
+    if image['status'] not in ('active', 'deactivated') or not image['locations']:
+        resp.status_int = 204
+        return resp
+    size = image['size']
+    byte_range = ranges.parse(req.headers.get('Range'), size)
+    resp.content_type = 'application/octet-stream'
+    resp.headers['Accept-Ranges'] = 'bytes'
+    if image['checksum']:
+        resp.headers['Content-MD5'] = image['checksum']
+    if image['os_hash_value']:
+        resp.etag = image['os_hash_value']
+    start, end = byte_range if byte_range is not None else (0, size - 1)
+    if byte_range is not None:
+        resp.status_int = 206
+        resp.headers['Content-Range'] = ranges.content_range(start, end, size)
+    resp.content_length = end - start + 1 if size else 0
+    if req.method == 'HEAD' or size == 0:
+        return resp
+    kwargs = {'open_whole': open_whole} if open_whole is not None else {}
+    resp.app_iter = reader.read(image, start, end, context=req.context, **kwargs)
+    return resp
+
 
 class StreamApp:
+
+    def __init__(self):
+        backend.configure()
 
     @classmethod
     def factory(cls, global_conf, **local_conf):
@@ -14,4 +83,14 @@ class StreamApp:
 
     @webob.dec.wsgify
     def __call__(self, req):
-        return webob.exc.HTTPNotFound()
+        match = _IMAGE_FILE.match(req.path_info)
+        if not match:
+            return webob.exc.HTTPNotFound()
+        if req.method not in ('GET', 'HEAD'):
+            return webob.exc.HTTPMethodNotAllowed(headers=[('Allow', 'GET, HEAD')])
+        try:
+            image = load_downloadable(req.context, match.group(1),
+                                      req.environ.get('glance.ticket'))
+            return data_response(req, image)
+        except exception.GlanceException as e:
+            return fault.to_http(e)

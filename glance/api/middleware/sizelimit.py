@@ -8,13 +8,15 @@ bounded by ``image_size_cap`` and the storage quota instead, where the upload re
 import re
 
 from oslo_middleware import sizelimit
+import webob.dec
 
 _DATA_PATH = re.compile(r'^/v2(?:\.\d+)?/images/[^/]+/(?:file|stage)/?$')
 
 
 class SizeLimit(sizelimit.RequestBodySizeLimiter):
 
-    def process_request(self, req):
+    @webob.dec.wsgify
+    def __call__(self, req):
         if req.method == 'PUT' and _DATA_PATH.match(req.path_info):
-            return None
-        return super().process_request(req)
+            return req.get_response(self.application)
+        return super().__call__(req)

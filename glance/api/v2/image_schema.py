@@ -48,29 +48,29 @@ CORE_WRITABLE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'conta
 # Well-known optional properties, typed so that clients validate them (as upstream's
 # schema-image.json does); they are stored as custom properties.
 _KNOWN_PROPERTIES = {
-    'kernel_id': {'type': ['null', 'string'], 'pattern': UUID_PATTERN,
+    'kernel_id': {'type': ['null', 'string'], 'pattern': UUID_PATTERN, 'is_base': False,
                   'description': 'ID of image stored in Glance that should be used as the '
                                  'kernel when booting an AMI-style image.'},
-    'ramdisk_id': {'type': ['null', 'string'], 'pattern': UUID_PATTERN,
+    'ramdisk_id': {'type': ['null', 'string'], 'pattern': UUID_PATTERN, 'is_base': False,
                    'description': 'ID of image stored in Glance that should be used as the '
                                   'ramdisk when booting an AMI-style image.'},
-    'instance_uuid': {'type': 'string',
+    'instance_uuid': {'type': 'string', 'is_base': False,
                       'description': 'Metadata which can be used to record which instance '
                                      'this image is associated with. (Informational only, '
                                      'does not create an instance snapshot.)'},
-    'architecture': {'type': 'string',
+    'architecture': {'type': 'string', 'is_base': False,
                      'description': 'Operating system architecture as specified in '
                                     'https://docs.openstack.org/glance/latest/user/'
                                     'common-image-properties.html#architecture'},
-    'os_distro': {'type': 'string',
+    'os_distro': {'type': 'string', 'is_base': False,
                   'description': 'Common name of operating system distribution as specified '
                                  'in https://docs.openstack.org/glance/latest/user/'
                                  'common-image-properties.html#os-distro'},
-    'os_version': {'type': 'string',
+    'os_version': {'type': 'string', 'is_base': False,
                    'description': 'Operating system version as specified by the '
                                   'distributor.'},
-    'description': {'type': 'string', 'description': 'A human-readable string describing '
-                                                     'this image.'},
+    'description': {'type': 'string', 'is_base': False,
+                    'description': 'A human-readable string describing this image.'},
 }
 
 

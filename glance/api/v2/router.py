@@ -2,9 +2,12 @@
 
 from glance.api import resource
 from glance.api.v2 import image_actions
+from glance.api.v2 import image_data
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
 from glance.api.v2 import schemas
+from glance.image import recovery
+from glance.store import backend
 
 
 class API:
@@ -12,6 +15,8 @@ class API:
 
     @classmethod
     def factory(cls, global_conf, **local_conf):
+        backend.configure()
+        recovery.start()
         return cls.build()
 
     @staticmethod
@@ -27,6 +32,11 @@ class API:
         router.connect('/v2/images/{image_id}', images_resource, 'show', 'GET')
         router.connect('/v2/images/{image_id}', images_resource, 'update', 'PATCH')
         router.connect('/v2/images/{image_id}', images_resource, 'delete', 'DELETE')
+
+        data_resource = image_data.create_resource()
+        router.connect('/v2/images/{image_id}/file', data_resource, 'upload', 'PUT')
+        router.connect('/v2/images/{image_id}/file', data_resource, 'download', 'GET')
+        router.connect('/v2/info/stores', data_resource, 'stores', 'GET')
 
         tags_resource = image_tags.create_resource()
         router.connect('/v2/images/{image_id}/tags/{tag_value}', tags_resource, 'update',

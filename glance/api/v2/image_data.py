@@ -1,0 +1,74 @@
+"""``PUT`` and ``GET /v2/images/{id}/file``, and ``GET /v2/info/stores``.
+
+Uploads stream through glance-api into the store (glance.image.data). Downloads are checked
+here (policy, visibility, status) and then, with ``download_mode = redirect``, answered with
+a redirect to the glance-stream node that owns the image, carrying a short-lived ticket; with
+``download_mode = proxy`` glance-api streams the bytes itself with the same reader code.
+"""
+
+import urllib.parse
+
+from oslo_config import cfg
+import webob
+import webob.exc
+
+from glance.api import resource
+from glance.common import exception
+from glance.common import ticket
+from glance.image import data
+from glance.image import service
+from glance.store import backend
+from glance.stream import app as stream_app
+from glance.stream import nodes
+
+CONF = cfg.CONF
+
+download_opts = [
+    cfg.StrOpt('download_mode', default='redirect', choices=[
+        ('redirect', 'answer downloads with a redirect to a glance-stream node'),
+        ('proxy', 'glance-api streams image data itself (no glance-stream needed)')],
+        help='How glance-api answers GET /v2/images/{id}/file.'),
+]
+CONF.register_opts(download_opts, group='stream')
+
+
+class Controller:
+
+    def upload(self, req, image_id):
+        # The server's input stream ends at Content-Length or at the last chunk of a
+        # chunked body; size is None for the latter.
+        data.upload(req.context, image_id, req.environ['wsgi.input'], req.content_length,
+                    req.headers.get('X-Image-Meta-Store'))
+
+    def download(self, req, image_id):
+        image, policy = service.get_for(req.context, image_id)
+        policy.download()
+        if image['status'] == 'deactivated' and not req.context.is_admin:
+            raise exception.Forbidden('The requested image has been deactivated. Image data '
+                                      'download is forbidden.')
+        if image['status'] not in ('active', 'deactivated') or not image['locations']:
+            return webob.Response(request=req, status=204)
+        if CONF.stream.download_mode == 'proxy':
+            return stream_app.data_response(req, image)
+        endpoint = nodes.pick(image_id)
+        token = ticket.sign(image_id, req.context.project_id, req.context.is_admin)
+        location = '%s/v2/images/%s/file?%s' % (endpoint.rstrip('/'), image_id,
+                                                urllib.parse.urlencode({'ticket': token}))
+        return webob.exc.HTTPFound(location=location)
+
+    def stores(self, req):
+        return backend.stores_info()
+
+
+class ResponseSerializer:
+
+    def upload(self, resp, result):
+        resp.status_int = 204
+
+
+def create_resource():
+    return resource.Resource(Controller(), serializer=ResponseSerializer())
+
+
+def list_opts():
+    return [('stream', download_opts)]

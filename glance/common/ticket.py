@@ -1,0 +1,92 @@
+"""Download tickets: glance-api's signed permission for one GET of one image's data.
+
+A ticket is ``<payload>.<signature>``, both base64url: the payload names the method (GET),
+the image, the caller's project, whether the caller is an admin and the expiry time; the
+signature is HMAC-SHA256 of the payload with ``[stream] ticket_key``. glance-stream accepts
+tickets signed with ``ticket_key`` or ``ticket_key_previous``, so keys can be rotated without
+refusing tickets in flight: set the new key as ``ticket_key`` and the old as
+``ticket_key_previous`` on every stream node first, then on glance-api. Tickets never carry a
+backend location or credential.
+"""
+
+import base64
+import hashlib
+import hmac
+import time
+
+from oslo_config import cfg
+from oslo_serialization import jsonutils
+
+from glance.common import exception
+
+CONF = cfg.CONF
+
+ticket_opts = [
+    cfg.StrOpt('ticket_key', secret=True,
+               help='Key that signs download tickets (glance-api) and checks them '
+                    '(glance-stream); the same on every node. Use 32 or more random '
+                    'bytes, e.g. "python3 -c \'import secrets; '
+                    'print(secrets.token_hex(32))\'". Required for downloads through '
+                    'glance-stream.'),
+    cfg.StrOpt('ticket_key_previous', secret=True,
+               help='The key before the current ticket_key, still accepted by glance-stream '
+                    'during a key rotation. Remove it once every glance-api signs with the '
+                    'new key and the old tickets have expired.'),
+    cfg.IntOpt('ticket_lifetime', default=60, min=1,
+               help='Seconds a download ticket stays valid. A client follows the redirect '
+                    'at once, so this only needs to cover clock skew and slow clients.'),
+]
+CONF.register_opts(ticket_opts, group='stream')
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b'=').decode('ascii')
+
+
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
+
+
+def _sign(key, payload):
+    return hmac.new(key.encode('utf-8'), payload.encode('ascii'), hashlib.sha256).digest()
+
+
+def _keys():
+    keys = [k for k in (CONF.stream.ticket_key, CONF.stream.ticket_key_previous) if k]
+    if not keys:
+        raise exception.ConfigError(reason='[stream] ticket_key is not set')
+    return keys
+
+
+def sign(image_id, project_id, is_admin=False, lifetime=None, now=None):
+    """A ticket for one GET of ``image_id`` by ``project_id``."""
+    now = time.time() if now is None else now
+    expires = int(now + (lifetime or CONF.stream.ticket_lifetime))
+    payload = _b64(jsonutils.dump_as_bytes(
+        {'m': 'GET', 'i': image_id, 'p': project_id, 'a': bool(is_admin), 'e': expires}))
+    return '%s.%s' % (payload, _b64(_sign(_keys()[0], payload)))
+
+
+def verify(ticket, image_id, method='GET', now=None):
+    """The ticket's claims ({'project_id', 'is_admin', 'expires'}) or InvalidTicket.
+
+    The same answer, without detail, for a forged, expired or misused ticket: the caller
+    learns nothing from the difference.
+    """
+    try:
+        payload, signature = ticket.split('.')
+        signature = _unb64(signature)
+        valid = any(hmac.compare_digest(_sign(key, payload), signature) for key in _keys())
+        claims = jsonutils.loads(_unb64(payload)) if valid else None
+    except (ValueError, TypeError, AttributeError):
+        raise exception.InvalidTicket()
+    now = time.time() if now is None else now
+    if (not claims or claims.get('m') != method or claims.get('i') != image_id
+            or not isinstance(claims.get('e'), int) or claims['e'] < now):
+        raise exception.InvalidTicket()
+    return {'project_id': claims.get('p'), 'is_admin': bool(claims.get('a')),
+            'expires': claims['e']}
+
+
+def list_opts():
+    return [('stream', ticket_opts)]

@@ -1,0 +1,272 @@
+"""Image data in and out of the stores: upload, and deleting an image's data.
+
+An upload moves the image queued -> saving -> active. While saving, the image records which
+process writes it (``upload_holder``) and when it last made progress
+(``upload_heartbeat_at``), so that glance.image.recovery can put it back to queued and delete
+the partial data if that process dies. Any failure puts the image back to queued and deletes
+what was written.
+"""
+
+import hashlib
+import os
+import socket
+import time
+
+import eventlet
+from eventlet import patcher
+from eventlet import tpool
+from glance_store import exceptions as store_exc
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_utils import units
+
+from glance.common import exception
+from glance.db import api as db_api
+from glance.db import models
+from glance.image import service
+from glance.store import backend
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+data_opts = [
+    cfg.IntOpt('image_size_cap', default=units.Ti, min=1,
+               help='Largest image, in bytes, that may be uploaded (1 TiB by default). '
+                    'A larger upload answers 413 and stops being read.'),
+    cfg.IntOpt('user_storage_quota', default=0, min=0,
+               help='Bytes of image data one project may store in all (0: no limit). An '
+                    'upload that would exceed it answers 413 and stops being read.'),
+    cfg.StrOpt('hashing_algorithm', default='sha512',
+               choices=sorted(hashlib.algorithms_guaranteed - {'md5', 'sha1'}),
+               help='Algorithm of the os_hash_value computed for every upload.'),
+    cfg.IntOpt('upload_heartbeat_interval', default=20, min=1,
+               help='Seconds between the progress marks an upload in progress writes on its '
+                    'image.'),
+]
+CONF.register_opts(data_opts)
+
+_UPLOAD_CHUNK = units.Mi
+_original_queue = patcher.original('queue')
+_BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id'
+
+
+def boot_id():
+    try:
+        with open(_BOOT_ID_PATH) as f:
+            return f.read().strip()
+    except OSError:
+        return 'unknown'
+
+
+def holder_id():
+    """This process, as recorded on the images it uploads: host:pid:boot."""
+    return '%s:%d:%s' % (socket.gethostname(), os.getpid(), boot_id())
+
+
+class _LimitedReader:
+    """The request body as chunks, stopping at the size cap, the quota and Content-Length."""
+
+    def __init__(self, body, limit, limit_error, on_progress):
+        self.body = body
+        self.limit = limit
+        self.limit_error = limit_error
+        self.on_progress = on_progress
+        self.read_bytes = 0
+
+    def chunks(self):
+        while True:
+            chunk = self.body.read(_UPLOAD_CHUNK)
+            if not chunk:
+                return
+            self.read_bytes += len(chunk)
+            if self.read_bytes > self.limit:
+                raise self.limit_error()
+            self.on_progress()
+            yield chunk
+
+
+class _Pipe:
+    """A file-like read side, fed chunk by chunk from a green thread.
+
+    glance_store's file driver hashes (MD5 and the multihash) and writes in whatever thread
+    calls it. Running it in a native thread (eventlet.tpool) lets hashlib, which releases the
+    GIL on large buffers, use a second core while this process's hub keeps reading the
+    request and serving other clients.
+    """
+
+    def __init__(self, depth=4):
+        self._queue = _original_queue.Queue(depth)
+        self._buffer = b''
+        self._done = False
+
+    def feed(self, chunk):
+        """Green side: hand over a chunk (None at the end, or an exception to raise)."""
+        while True:
+            try:
+                self._queue.put_nowait(chunk)
+                return
+            except _original_queue.Full:
+                eventlet.sleep(0.001)
+
+    def read(self, size=-1):
+        """Native side: glance_store reads the image from here."""
+        while not self._done and (size < 0 or len(self._buffer) < size):
+            item = self._queue.get()
+            if item is None:
+                self._done = True
+            elif isinstance(item, BaseException):
+                self._done = True
+                raise item
+            else:
+                self._buffer += item
+        if size < 0:
+            size = len(self._buffer)
+        out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+
+def _store(image_id, chunks, size, store, context):
+    """Write the chunks to the store; returns glance_store's add() tuple."""
+    algo = CONF.hashing_algorithm
+    if backend.backend_type(store) != 'file':
+        return backend.add(image_id, _IterFile(chunks), size, store, algo, context)
+    pipe = _Pipe()
+    writer = eventlet.spawn(tpool.execute, backend.add, image_id, pipe, size, store, algo,
+                            None)
+    try:
+        for chunk in chunks:
+            pipe.feed(chunk)
+        pipe.feed(None)
+    except BaseException as e:
+        pipe.feed(exception.BadRequest('upload interrupted'))
+        try:
+            writer.wait()
+        except Exception:
+            pass
+        raise e
+    return writer.wait()
+
+
+class _IterFile:
+    """Chunks as the file-like object glance_store reads."""
+
+    def __init__(self, chunks):
+        self._chunks = iter(chunks)
+        self._buffer = b''
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buffer) < size:
+            try:
+                self._buffer += next(self._chunks)
+            except StopIteration:
+                break
+        if size < 0:
+            size = len(self._buffer)
+        out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+
+def upload(context, image_id, body, size, store=None):
+    """Stream a request body into the store and activate the image."""
+    image, policy = service.get_for(context, image_id)
+    policy.upload()
+    if image['status'] != 'queued':
+        raise exception.InvalidImageStatusTransition(cur_status=image['status'],
+                                                     new_status='saving')
+    if not image['disk_format'] or not image['container_format']:
+        raise exception.BadRequest('Properties container_format, disk_format must be set '
+                                   'prior to saving data.')
+    store = backend.check_backend(store) if store else backend.default_backend()
+    limit, limit_error = _limit(image['owner'])
+    if size is not None and size > limit:
+        raise limit_error()
+    holder = holder_id()
+    db_api.image_update(image_id, {'status': 'saving', 'upload_holder': holder,
+                                   'upload_heartbeat_at': models.now(), 'size': size},
+                        from_state='queued')
+    last_beat = [time.monotonic()]
+
+    def heartbeat():
+        now = time.monotonic()
+        if now - last_beat[0] >= CONF.upload_heartbeat_interval:
+            last_beat[0] = now
+            db_api.image_update(image_id, {'upload_heartbeat_at': models.now()})
+
+    reader = _LimitedReader(body, limit if size is None else min(limit, size), limit_error,
+                            heartbeat)
+    location = None
+    try:
+        url, written, checksum, multihash, metadata = _store(
+            image_id, reader.chunks(), size or 0, store, context)
+        location = {'url': url, 'metadata': metadata}
+        if size is not None and written != size:
+            raise exception.BadRequest('Expected %d bytes of image data, got %d.'
+                                       % (size, written))
+        image = db_api.image_activate(
+            image_id, {'size': written, 'checksum': checksum,
+                       'os_hash_algo': CONF.hashing_algorithm, 'os_hash_value': multihash},
+            location)
+    except BaseException as e:
+        _abandon(image_id, store, location)
+        if isinstance(e, store_exc.StorageFull):
+            raise exception.LimitExceeded(reason='the image store is full')
+        if isinstance(e, store_exc.Duplicate):
+            raise exception.Conflict('Image data for %s already exists in the store.'
+                                     % image_id)
+        if isinstance(e, (store_exc.BackendException, store_exc.GlanceStoreException)):
+            LOG.error('Upload of image %s to store %s failed: %s', image_id, store,
+                      type(e).__name__)
+            raise exception.BackendUnavailable()
+        if isinstance(e, (OSError, ValueError)) and not isinstance(e, exception.GlanceException):
+            raise exception.BadRequest('The image data could not be read: %s' % e)
+        raise
+    LOG.info('Image %s uploaded to store %s: %d bytes', image_id, store, image['size'])
+    return image
+
+
+def _limit(owner):
+    """The most bytes this upload may have, and the error past it."""
+    cap = CONF.image_size_cap
+    if not CONF.user_storage_quota:
+        return cap, exception.ImageSizeLimitExceeded
+    remaining = CONF.user_storage_quota - db_api.image_storage_used(owner)
+    if remaining < cap:
+        def quota_error():
+            return exception.StorageQuotaFull(image_size='this upload',
+                                              remaining=max(remaining, 0))
+        return max(remaining, 0), quota_error
+    return cap, exception.ImageSizeLimitExceeded
+
+
+def _abandon(image_id, store, location):
+    """Undo a failed upload: delete what was written, put the image back to queued."""
+    location = location or backend.expected_location(store, image_id)
+    if location is not None:
+        try:
+            backend.delete(location)
+        except Exception as e:
+            LOG.error('Could not delete the partial data of image %s: %s', image_id, e)
+    try:
+        db_api.image_update(image_id, {'status': 'queued', 'upload_holder': None,
+                                       'upload_heartbeat_at': None, 'size': None},
+                            from_state='saving')
+    except (exception.Conflict, exception.ImageNotFound):
+        pass  # deleted meanwhile: nothing to put back
+
+
+def delete_locations(image, deleted=None):
+    """Delete the data of every location of a (deleted) image, then mark them deleted."""
+    for location in image['locations']:
+        try:
+            backend.delete(location)
+        except Exception as e:
+            # Left pending_delete: the scrubber (glance.image.recovery) tries again.
+            LOG.error('Could not delete the data of image %s now (%s); it will be retried',
+                      image['id'], type(e).__name__)
+            db_api.image_location_set_status(location['id'], 'pending_delete')
+            continue
+        db_api.image_location_set_status(location['id'], 'deleted')
+
+
+def list_opts():
+    return [(None, data_opts)]

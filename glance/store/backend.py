@@ -1,0 +1,155 @@
+"""The glance_store adapter: which backends exist, and add/get/delete on them.
+
+Backends are glance_store's multi-store configuration: ``[DEFAULT] enabled_backends =
+name:type,...``, ``[glance_store] default_backend``, and one section per backend named after
+it. Every location glance records carries ``{"store": <backend name>}`` in its metadata.
+Backend credentials stay in this process's configuration: nothing here returns them.
+"""
+
+from glance_store import exceptions as store_exc
+from glance_store import multi_backend
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from glance.common import exception
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+store_opts = [
+    cfg.DictOpt('enabled_backends', default={'local': 'file'},
+                help='Storage backends, as "name:type" pairs (types: file, swift, s3, rbd, '
+                     'http, cinder). Each backend is configured in a section named after '
+                     'it; "[glance_store] default_backend" names the one uploads use unless '
+                     'a request asks for another with the X-Image-Meta-Store header.'),
+]
+CONF.register_opts(store_opts)
+
+_configured = False
+
+
+def configure(conf=CONF):
+    """Register the stores' options and load the stores (once per process)."""
+    global _configured
+    if _configured:
+        return
+    multi_backend.register_store_opts(conf)
+    # Embedded defaults, where the operator left a value unset. (Overrides, because
+    # glance_store registers its options again when it loads a driver, losing defaults.)
+    for name, kind in conf.enabled_backends.items():
+        if kind == 'file' and not getattr(conf, name).filesystem_store_datadir:
+            conf.set_override('filesystem_store_datadir', '$state_path/images/%s' % name,
+                              group=name)
+    if not conf.glance_store.default_backend and len(conf.enabled_backends) == 1:
+        conf.set_override('default_backend', list(conf.enabled_backends)[0],
+                          group='glance_store')
+    try:
+        multi_backend.create_multi_stores(conf)
+        multi_backend.verify_store()
+    except store_exc.BackendException as e:
+        raise exception.ConfigError(reason='storage backends: %s' % e)
+    _configured = True
+
+
+def register_opts(conf=CONF):
+    """Only the options (for config generation and for processes that touch no store)."""
+    multi_backend.register_store_opts(conf)
+
+
+def default_backend():
+    return CONF.glance_store.default_backend
+
+
+def backend_type(name):
+    return CONF.enabled_backends.get(name)
+
+
+def check_backend(name):
+    if name not in CONF.enabled_backends:
+        raise exception.BadRequest('Store %s is not available on this node.' % name)
+    return name
+
+
+def stores_info():
+    """The ``GET /v2/info/stores`` body: backend names, descriptions, the default."""
+    stores = []
+    for name in CONF.enabled_backends:
+        entry = {'id': name}
+        description = getattr(getattr(CONF, name, None), 'store_description', None)
+        if description:
+            entry['description'] = description
+        if name == default_backend():
+            entry['default'] = True
+        stores.append(entry)
+    return {'stores': stores}
+
+
+def add(image_id, data, size, backend, hashing_algo, context=None):
+    """Write image data; returns (url, size, checksum, multihash, metadata)."""
+    configure()
+    url, written, checksum, multihash, metadata = multi_backend.add_with_multihash(
+        CONF, image_id, data, size, backend, hashing_algo, context=context)
+    metadata = dict(metadata or {})
+    metadata['store'] = backend
+    return url, written, checksum, multihash, metadata
+
+
+def get(location, offset=0, length=None, context=None):
+    """(iterator of chunks, size) for a location {'url', 'metadata'}.
+
+    Only some stores read from an offset (``supports_offset``); the caller skips bytes
+    itself for the others.
+    """
+    configure()
+    backend = location['metadata'].get('store')
+    kwargs = {}
+    if offset or length:
+        kwargs = {'offset': offset, 'chunk_size': length}
+    try:
+        return multi_backend.get(location['url'], backend, context=context, **kwargs)
+    except store_exc.NotFound:
+        raise exception.NotFound('The image data is missing from its store.')
+    except (store_exc.BackendException, store_exc.RemoteServiceUnavailable) as e:
+        LOG.error('Store %s failed to open image data: %s', backend, type(e).__name__)
+        raise exception.BackendUnavailable()
+
+
+def supports_offset(location):
+    return backend_type(location['metadata'].get('store')) == 'file'
+
+
+def delete(location, context=None):
+    """Delete the data at a location; a location already gone counts as deleted."""
+    configure()
+    backend = location['metadata'].get('store')
+    try:
+        multi_backend.delete(location['url'], backend, context=context)
+    except store_exc.NotFound:
+        LOG.info('Data of a location of store %s was already gone', backend)
+
+
+def expected_location(backend, image_id):
+    """Where a partial upload of ``image_id`` to ``backend`` would be, or None.
+
+    Used to clean up after an upload whose process died before glance_store returned a
+    location. The file store writes ``<datadir>/<image id>``.
+    """
+    if backend_type(backend) != 'file':
+        return None
+    datadir = getattr(CONF, backend).filesystem_store_datadir
+    return {'url': 'file://%s/%s' % (datadir.rstrip('/'), image_id),
+            'metadata': {'store': backend}}
+
+
+def safe_url(url):
+    """A location URL with any credential (user:password@) removed, for logs."""
+    scheme, sep, rest = url.partition('://')
+    if not sep:
+        return url
+    if '@' in rest.split('/', 1)[0]:
+        rest = rest.split('@', 1)[1]
+    return '%s://%s' % (scheme, rest)
+
+
+def list_opts():
+    return [(None, store_opts)]

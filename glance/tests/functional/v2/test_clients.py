@@ -1,0 +1,133 @@
+"""The real python-glanceclient and openstackclient command lines against glance-api.
+
+No Keystone here (noauth flavor): glanceclient takes ``--os-image-url`` with any token,
+openstackclient ``--os-auth-type none --os-endpoint``.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+from glance.tests.functional import base
+
+BIN = os.path.dirname(sys.executable)
+
+
+def _close_stdin():
+    # glanceclient reads image data from a stdin that is not a terminal; give it none.
+    os.close(0)
+
+
+class ClientTest(base.FunctionalTest):
+
+    shared_servers = True
+    server_kwargs = {'stream': False}
+
+    def run_cli(self, argv, expect_ok=True):
+        env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+        result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120,
+                                preexec_fn=_close_stdin)
+        if expect_ok:
+            self.assertEqual(0, result.returncode, '%s\n%s' % (argv, result.stderr))
+        return result
+
+    def glance(self, *args, **kwargs):
+        return self.run_cli([os.path.join(BIN, 'glance'), '--os-image-url',
+                             self.servers.api_url, '--os-auth-token', 'unused'] + list(args),
+                            **kwargs)
+
+    def openstack(self, *args, **kwargs):
+        return self.run_cli([os.path.join(BIN, 'openstack'), '--os-auth-type', 'none',
+                             '--os-endpoint', self.servers.api_url] + list(args), **kwargs)
+
+    def openstack_json(self, *args):
+        return json.loads(self.openstack(*(list(args) + ['-f', 'json'])).stdout)
+
+
+class TestGlanceClient(ClientTest):
+
+    def _show(self, image_id):
+        out = self.glance('image-show', image_id).stdout
+        rows = {}
+        for line in out.splitlines():
+            parts = [p.strip() for p in line.split('|')]
+            if len(parts) == 4 and parts[1] and parts[1] != 'Property':
+                rows[parts[1]] = parts[2]
+        return rows
+
+    def test_image_lifecycle(self):
+        out = self.glance('image-create', '--name', 'gc-image', '--disk-format', 'qcow2',
+                          '--container-format', 'bare', '--property', 'os_distro=cirros',
+                          '--min-ram', '64').stdout
+        image_id = [line.split('|')[2].strip() for line in out.splitlines()
+                    if line.startswith('| id ')][0]
+        shown = self._show(image_id)
+        self.assertEqual('gc-image', shown['name'])
+        self.assertEqual('cirros', shown['os_distro'])
+        self.assertEqual('queued', shown['status'])
+        self.assertEqual('64', shown['min_ram'])
+        self.assertIn(image_id, self.glance('image-list').stdout)
+
+        self.glance('image-update', '--name', 'gc-renamed', '--property', 'os_version=1',
+                    '--remove-property', 'os_distro', image_id)
+        shown = self._show(image_id)
+        self.assertEqual('gc-renamed', shown['name'])
+        self.assertEqual('1', shown['os_version'])
+        self.assertNotIn('os_distro', shown)
+
+        self.glance('image-tag-update', image_id, 'blue')
+        self.assertIn('blue', self._show(image_id)['tags'])
+        self.glance('image-tag-delete', image_id, 'blue')
+        self.assertNotIn('blue', self._show(image_id)['tags'])
+
+        self.assertIn(image_id, self.glance('image-list', '--property-filter',
+                                            'os_version=1').stdout)
+        self.glance('image-delete', image_id)
+        result = self.glance('image-show', image_id, expect_ok=False)
+        self.assertNotEqual(0, result.returncode)
+        self.assertIn('404', result.stderr + result.stdout)
+
+    def test_bad_input_is_reported(self):
+        result = self.glance('image-create', '--name', 'x', '--disk-format', 'floppy',
+                             expect_ok=False)
+        self.assertNotEqual(0, result.returncode)
+        self.assertNotIn('Traceback', result.stderr)
+
+
+class TestOpenStackClient(ClientTest):
+
+    def test_image_lifecycle(self):
+        image = self.openstack_json('image', 'create', '--disk-format', 'raw',
+                                    '--container-format', 'bare', '--property', 'hw_foo=bar',
+                                    '--tag', 'red', 'osc-image')
+        image_id = image['id']
+        self.assertEqual('osc-image', image['name'])
+        listed = self.openstack_json('image', 'list')
+        self.assertIn(image_id, [i['ID'] for i in listed])
+
+        shown = self.openstack_json('image', 'show', 'osc-image')
+        self.assertEqual(image_id, shown['id'])
+        self.assertEqual('bar', shown['properties']['hw_foo'])
+        self.assertEqual(['red'], shown['tags'])
+
+        self.openstack('image', 'set', '--name', 'osc-renamed', '--property', 'hw_baz=1',
+                       '--min-disk', '2', '--protected', image_id)
+        shown = self.openstack_json('image', 'show', image_id)
+        self.assertEqual('osc-renamed', shown['name'])
+        self.assertEqual('1', shown['properties']['hw_baz'])
+        self.assertEqual(2, shown['min_disk'])
+        self.assertTrue(shown['protected'])
+
+        result = self.openstack('image', 'delete', image_id, expect_ok=False)
+        self.assertNotEqual(0, result.returncode)  # protected
+
+        self.openstack('image', 'unset', '--property', 'hw_foo', '--tag', 'red', image_id)
+        self.openstack('image', 'set', '--unprotected', image_id)
+        shown = self.openstack_json('image', 'show', image_id)
+        self.assertNotIn('hw_foo', shown['properties'])
+        self.assertEqual([], shown['tags'])
+
+        self.openstack('image', 'delete', image_id)
+        result = self.openstack('image', 'show', image_id, expect_ok=False)
+        self.assertNotEqual(0, result.returncode)
