@@ -7,6 +7,7 @@ HTTP with real clients.
 """
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -138,11 +139,17 @@ class ServerFixture(fixtures.Fixture):
         self.api_port = free_port()
         self.stream_port = free_port()
         connection = self.connection or 'sqlite:///%s/glance.sqlite' % self.dir
+        self.ticket_key = secrets.token_hex(32)
         common = {
             'DEFAULT': {'state_path': self.state, 'workers': self.workers,
-                        'debug': 'true', 'log_date_format': '%H:%M:%S'},
+                        'debug': 'true', 'log_date_format': '%H:%M:%S',
+                        'enabled_backends': 'local:file'},
             'database': {'connection': connection},
             'paste_deploy': {'flavor': self.flavor},
+            'glance_store': {'default_backend': 'local'},
+            'local': {'filesystem_store_datadir': self.store_dir},
+            'stream': {'endpoints': 'http://127.0.0.1:%d' % self.stream_port,
+                       'ticket_key': self.ticket_key},
         }
         self.api_conf_path = self._write('glance-api.conf', common, self.common_conf,
                                          {'DEFAULT': {'bind_port': self.api_port}},

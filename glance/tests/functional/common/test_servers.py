@@ -105,7 +105,7 @@ class TestBadConfig(testtools.TestCase):
         self.assertIn('Address already in use', err)
 
     def test_bad_option_value(self):
-        err = self._start(DEFAULT__workers='many')
+        err = self._start(DEFAULT__workers='many', DEFAULT__bind_port=base.free_port())
         self.assertIn('workers', err)
 
     def test_unreachable_database(self):

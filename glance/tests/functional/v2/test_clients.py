@@ -4,10 +4,12 @@ No Keystone here (noauth flavor): glanceclient takes ``--os-image-url`` with any
 openstackclient ``--os-auth-type none --os-endpoint``.
 """
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 
 from glance.tests.functional import base
 
@@ -22,12 +24,23 @@ def _close_stdin():
 class ClientTest(base.FunctionalTest):
 
     shared_servers = True
-    server_kwargs = {'stream': False}
 
-    def run_cli(self, argv, expect_ok=True):
+    def setUp(self):
+        super().setUp()
+        self.tmp = tempfile.mkdtemp(dir=self.servers.dir)
+        self.data_path = os.path.join(self.tmp, 'disk.raw')
+        with open(self.data_path, 'wb') as f:
+            f.write(os.urandom(3 * 1024 * 1024 + 11))
+
+    def same_bytes(self, path):
+        with open(self.data_path, 'rb') as a, open(path, 'rb') as b:
+            return hashlib.sha256(a.read()).digest() == hashlib.sha256(b.read()).digest()
+
+    def run_cli(self, argv, expect_ok=True, close_stdin=True):
         env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
         result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120,
-                                preexec_fn=_close_stdin)
+                                stdin=subprocess.DEVNULL,
+                                preexec_fn=_close_stdin if close_stdin else None)
         if expect_ok:
             self.assertEqual(0, result.returncode, '%s\n%s' % (argv, result.stderr))
         return result
@@ -38,8 +51,10 @@ class ClientTest(base.FunctionalTest):
                             **kwargs)
 
     def openstack(self, *args, **kwargs):
+        # openstackclient needs a stdin object (it is /dev/null here).
         return self.run_cli([os.path.join(BIN, 'openstack'), '--os-auth-type', 'none',
-                             '--os-endpoint', self.servers.api_url] + list(args), **kwargs)
+                             '--os-endpoint', self.servers.api_url] + list(args),
+                            close_stdin=False, **kwargs)
 
     def openstack_json(self, *args):
         return json.loads(self.openstack(*(list(args) + ['-f', 'json'])).stdout)
@@ -83,6 +98,13 @@ class TestGlanceClient(ClientTest):
 
         self.assertIn(image_id, self.glance('image-list', '--property-filter',
                                             'os_version=1').stdout)
+
+        self.glance('image-upload', '--file', self.data_path, image_id)
+        self.assertEqual('active', self._show(image_id)['status'])
+        out_path = os.path.join(self.tmp, 'downloaded')
+        self.glance('image-download', '--file', out_path, image_id)
+        self.assertTrue(self.same_bytes(out_path), 'downloaded bytes differ')
+
         self.glance('image-delete', image_id)
         result = self.glance('image-show', image_id, expect_ok=False)
         self.assertNotEqual(0, result.returncode)
@@ -100,9 +122,13 @@ class TestOpenStackClient(ClientTest):
     def test_image_lifecycle(self):
         image = self.openstack_json('image', 'create', '--disk-format', 'raw',
                                     '--container-format', 'bare', '--property', 'hw_foo=bar',
-                                    '--tag', 'red', 'osc-image')
+                                    '--tag', 'red', '--file', self.data_path, 'osc-image')
         image_id = image['id']
         self.assertEqual('osc-image', image['name'])
+        self.assertEqual('active', image['status'])
+        out_path = os.path.join(self.tmp, 'saved')
+        self.openstack('image', 'save', '--file', out_path, image_id)
+        self.assertTrue(self.same_bytes(out_path), 'saved bytes differ')
         listed = self.openstack_json('image', 'list')
         self.assertIn(image_id, [i['ID'] for i in listed])
 
