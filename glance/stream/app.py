@@ -37,7 +37,9 @@ def load_downloadable(context, image_id, ticket_claims=None):
     image = db_api.image_get(image_id)
     if ticket_claims is not None:
         if not visibility.is_visible(context, image):
-            raise exception.ImageNotFound(image_id=image_id)
+            # The ticket names a project that may not see this image (membership revoked
+            # since, or a ticket minted for another project): the ticket is refused.
+            raise exception.Forbidden('The ticket does not allow access to this image.')
     else:
         image_policy.ImagePolicy(context, image).download()
     if image['status'] == 'deactivated' and not context.is_admin:
@@ -64,11 +66,11 @@ def data_response(req, image, open_whole=None):
     if byte_range is not None:
         resp.status_int = 206
         resp.headers['Content-Range'] = ranges.content_range(start, end, size)
+    if req.method != 'HEAD' and size:
+        kwargs = {'open_whole': open_whole} if open_whole is not None else {}
+        resp.app_iter = reader.read(image, start, end, context=req.context, **kwargs)
+    # After app_iter, which resets it: clients need the length to detect a cut transfer.
     resp.content_length = end - start + 1 if size else 0
-    if req.method == 'HEAD' or size == 0:
-        return resp
-    kwargs = {'open_whole': open_whole} if open_whole is not None else {}
-    resp.app_iter = reader.read(image, start, end, context=req.context, **kwargs)
     return resp
 
 

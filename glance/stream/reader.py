@@ -52,14 +52,30 @@ class Verifier:
 def open_backend(image, context=None):
     """The whole image, verified, as an iterator of chunks."""
     data, _size = backend.get(first_location(image), context=context)
+    yield from verified(image, data)
+
+
+def verified(image, chunks):
+    """Pass chunks through, holding the last one back until the whole image is verified.
+
+    Holding it back matters: the response has a Content-Length, so a client that received
+    every byte would see a clean end even if the hash then failed.
+    """
     verifier = Verifier(image)
+    held = None
     try:
-        for chunk in data:
+        for chunk in chunks:
+            if not chunk:
+                continue
             verifier.update(chunk)
-            yield chunk
+            if held is not None:
+                yield held
+            held = chunk
         verifier.check()
+        if held is not None:
+            yield held
     finally:
-        _close(data)
+        _close(chunks)
 
 
 def read(image, start=0, end=None, context=None, open_whole=open_backend):
