@@ -4,10 +4,12 @@ import itertools
 
 from glance.policies import base
 from glance.policies import image
+from glance.policies import image_member
 
 
 def list_rules():
     return list(itertools.chain(
         base.list_rules(),
         image.list_rules(),
+        image_member.list_rules(),
     ))

@@ -3,6 +3,7 @@
 from glance.api import resource
 from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
+from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
 from glance.api.v2 import schemas
@@ -37,6 +38,16 @@ class API:
         router.connect('/v2/images/{image_id}/file', data_resource, 'upload', 'PUT')
         router.connect('/v2/images/{image_id}/file', data_resource, 'download', 'GET')
         router.connect('/v2/info/stores', data_resource, 'stores', 'GET')
+
+        members_resource = image_members.create_resource()
+        router.connect('/v2/images/{image_id}/members', members_resource, 'index', 'GET')
+        router.connect('/v2/images/{image_id}/members', members_resource, 'create', 'POST')
+        router.connect('/v2/images/{image_id}/members/{member_id}', members_resource, 'show',
+                       'GET')
+        router.connect('/v2/images/{image_id}/members/{member_id}', members_resource,
+                       'update', 'PUT')
+        router.connect('/v2/images/{image_id}/members/{member_id}', members_resource,
+                       'delete', 'DELETE')
 
         tags_resource = image_tags.create_resource()
         router.connect('/v2/images/{image_id}/tags/{tag_value}', tags_resource, 'update',

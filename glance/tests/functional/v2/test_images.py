@@ -18,7 +18,8 @@ class ImagesTestBase(base.FunctionalTest):
 
     shared_servers = True
     server_kwargs = {'stream': False, 'api_conf': {
-        'DEFAULT': {'image_property_quota': 5, 'image_tag_quota': 3},
+        'DEFAULT': {'image_property_quota': 5, 'image_tag_quota': 3,
+                    'image_member_quota': 3},
         'api': {'limit_param_max': 4},
     }}
 
