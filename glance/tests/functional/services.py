@@ -1,0 +1,76 @@
+"""Real storage servers for functional tests: S3 (SeaweedFS) and Swift, on loopback.
+
+Each function starts its server once per test process with the idempotent scripts in
+``../shared/services/`` and returns the variables of the env file the script writes. A
+test calls ``skip_unless(...)`` so that it skips, with the script's own reason, only where
+the server truly cannot start.
+"""
+
+import fcntl
+import os
+import subprocess
+
+import testtools
+
+from glance.tests.functional import keystone
+
+SERVICES = keystone.SERVICES
+_STATE = {}
+
+
+class Unavailable(Exception):
+    pass
+
+
+def _start(name, script, env_file, extra_env=None, timeout=600):
+    if name in _STATE:
+        if isinstance(_STATE[name], Exception):
+            raise _STATE[name]
+        return _STATE[name]
+    path = os.path.join(SERVICES, script)
+    env = dict(os.environ, **(extra_env or {}))
+    with open('/tmp/glance-test-%s.lock' % name, 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            result = subprocess.run(['bash', path], capture_output=True, text=True,
+                                    timeout=timeout, env=env)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            result = None
+            error = str(e)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    if result is None or result.returncode != 0 or not os.path.exists(env_file):
+        reason = error if result is None else (result.stderr or result.stdout)[-800:]
+        _STATE[name] = Unavailable('%s could not start: %s' % (name, reason))
+        raise _STATE[name]
+    _STATE[name] = keystone._env(env_file)
+    return _STATE[name]
+
+
+def s3():
+    return _start('s3', 's3-start.sh', '/tmp/seaweedfs-s3/env')
+
+
+def swift_keystone():
+    """Swift whose second proxy (:8081) authenticates with the test Keystone."""
+    info = keystone.keystone()
+    env = _start('swift', 'swift-saio-start.sh', '/tmp/swift-saio/env',
+                 {'SWIFT_KEYSTONE_URL': info['auth_url']})
+    seed = os.path.join(SERVICES, 'keystone_seed_swift.py')
+    result = subprocess.run([os.environ.get('PYTHON', 'python3'), seed, info['auth_url'],
+                             'http://127.0.0.1:8081'], capture_output=True, text=True,
+                            timeout=120, env=dict(os.environ, **keystone._env(
+                                '/tmp/keystone-aio/env')))
+    if result.returncode != 0:
+        raise Unavailable('seeding Keystone for Swift failed: %s' % result.stderr[-500:])
+    env = dict(env)
+    env['SEED_OUTPUT'] = result.stdout
+    return env
+
+
+def skip_unless(service):
+    """The service's env, or skip the calling test with the reason it is missing."""
+    try:
+        return service()
+    except (Unavailable, keystone.KeystoneUnavailable) as e:
+        raise testtools.TestCase.skipException(str(e))
