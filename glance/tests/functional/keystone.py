@@ -105,7 +105,8 @@ def _start_and_seed():
             user = _get_or_create(ks.users, user_name, domain='default', password=PASSWORD)
             _grant(ks, roles[role], user, info['projects'][project_name])
             info['users'][(project_name, role)] = user_name
-    for user_name, role in (('glance', 'admin'), ('glance-test-nova', 'service')):
+    for user_name, role in (('glance-test-service', 'admin'),
+                            ('glance-test-nova', 'service')):
         user = _get_or_create(ks.users, user_name, domain='default', password=PASSWORD)
         _grant(ks, roles[role], user, info['projects']['service'])
     _STATE['info'] = info
@@ -133,7 +134,8 @@ def authtoken_conf():
     """[keystone_authtoken] for glance-api and glance-stream."""
     info = keystone()
     return {'www_authenticate_uri': info['auth_url'], 'auth_url': info['auth_url'],
-            'auth_type': 'password', 'username': 'glance', 'password': PASSWORD,
+            'auth_type': 'password', 'username': 'glance-test-service',
+            'password': PASSWORD,
             'project_name': 'service', 'user_domain_id': 'default',
             'project_domain_id': 'default', 'service_token_roles_required': 'true'}
 

@@ -52,20 +52,23 @@ def s3():
 
 
 def swift_keystone():
-    """Swift whose second proxy (:8081) authenticates with the test Keystone."""
+    """Swift whose second proxy (:8081) authenticates with the test Keystone.
+
+    Keystone is seeded first (a swift service user, the glance user that owns the image
+    account, the object-store endpoint), as swift-saio-start.sh requires.
+    """
+    if 'swift' in _STATE:
+        return _start('swift', None, None)
     info = keystone.keystone()
-    env = _start('swift', 'swift-saio-start.sh', '/tmp/swift-saio/env',
-                 {'SWIFT_KEYSTONE_URL': info['auth_url']})
     seed = os.path.join(SERVICES, 'keystone_seed_swift.py')
-    result = subprocess.run([os.environ.get('PYTHON', 'python3'), seed, info['auth_url'],
-                             'http://127.0.0.1:8081'], capture_output=True, text=True,
-                            timeout=120, env=dict(os.environ, **keystone._env(
-                                '/tmp/keystone-aio/env')))
+    result = subprocess.run(['python3', seed, info['auth_url'], 'http://127.0.0.1:8081'],
+                            capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
-        raise Unavailable('seeding Keystone for Swift failed: %s' % result.stderr[-500:])
-    env = dict(env)
-    env['SEED_OUTPUT'] = result.stdout
-    return env
+        _STATE['swift'] = Unavailable('seeding Keystone for Swift failed: %s'
+                                      % result.stderr[-500:])
+        raise _STATE['swift']
+    return _start('swift', 'swift-saio-start.sh', '/tmp/swift-saio/env',
+                  {'SWIFT_KEYSTONE_URL': info['auth_url']})
 
 
 def skip_unless(service):
