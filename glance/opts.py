@@ -3,10 +3,20 @@
 import itertools
 
 from glance.api.middleware import context
+from glance.api.v2 import image_data
+from glance.api.v2 import image_schema
+from glance.api.v2 import list_params
 from glance.api import versions
 from glance.common import config
+from glance.common import ticket
 from glance.common import wsgi
 from glance.db import api as db_api
+from glance.image import data
+from glance.image import quota
+from glance.image import recovery
+from glance.image import service
+from glance.store import backend
+from glance.stream import nodes
 
 
 def _merge(*lists):
@@ -19,12 +29,16 @@ def _merge(*lists):
 
 def list_api_opts():
     return _merge(config.list_opts(), wsgi.list_opts(), context.list_opts(),
-                  versions.list_opts(), db_api.list_opts())
+                  versions.list_opts(), db_api.list_opts(), image_schema.list_opts(),
+                  list_params.list_opts(), quota.list_opts(), service.list_opts(),
+                  data.list_opts(), recovery.list_opts(), backend.list_opts(),
+                  ticket.list_opts(), nodes.list_opts(), image_data.list_opts())
 
 
 def list_stream_opts():
-    return _merge(config.list_opts(), wsgi.list_opts(), db_api.list_opts())
+    return _merge(config.list_opts(), wsgi.list_opts(), db_api.list_opts(),
+                  backend.list_opts(), ticket.list_opts())
 
 
 def list_manage_opts():
-    return _merge(config.list_opts(), db_api.list_opts())
+    return _merge(config.list_opts(), db_api.list_opts(), backend.list_opts())

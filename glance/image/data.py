@@ -217,9 +217,12 @@ def upload(context, image_id, body, size, store=None):
             LOG.error('Upload of image %s to store %s failed: %s', image_id, store,
                       type(e).__name__)
             raise exception.BackendUnavailable()
-        if isinstance(e, (OSError, ValueError)) and not isinstance(e, exception.GlanceException):
+        if isinstance(e, exception.GlanceException) or not isinstance(e, Exception):
+            raise
+        if isinstance(e, (OSError, ValueError)):
             raise exception.BadRequest('The image data could not be read: %s' % e)
-        raise
+        LOG.exception('Upload of image %s to store %s failed', image_id, store)
+        raise exception.BackendUnavailable()
     LOG.info('Image %s uploaded to store %s: %d bytes', image_id, store, image['size'])
     return image
 

@@ -9,6 +9,7 @@ Tests skip with the script's reason only where Keystone cannot start.
 
 import fcntl
 import os
+import shlex
 import subprocess
 import time
 
@@ -38,7 +39,7 @@ def _env(path):
         for line in f:
             line = line.strip()
             if line.startswith('export '):
-                for pair in line[len('export '):].split():
+                for pair in shlex.split(line[len('export '):]):
                     key, _, value = pair.partition('=')
                     values[key] = value
     return values

@@ -18,12 +18,14 @@ class TestS3Backend(base.FunctionalTest):
     def setUpClass(cls):
         env = services.skip_unless(services.s3)
         cls.env = env
-        cls.bucket = 'glance-test-%d' % os.getpid()
+        # The script's own bucket: SeaweedFS gives each bucket volumes of its own, and runs
+        # out of them if every test run makes a new one. Image ids keep keys apart.
+        cls.bucket = env['S3_BUCKETS'].split()[0]
         store = {'s3_store_host': env['S3_ENDPOINT'],
                  's3_store_access_key': env['S3_ACCESS_KEY'],
                  's3_store_secret_key': env['S3_SECRET_KEY'],
                  's3_store_bucket': cls.bucket,
-                 's3_store_create_bucket_on_put': 'true',
+                 's3_store_create_bucket_on_put': 'false',
                  's3_store_bucket_url_format': 'path',
                  's3_store_region_name': env.get('S3_REGION', 'us-east-1')}
         cls.server_kwargs = {'common_conf': {
@@ -51,7 +53,8 @@ class TestS3Backend(base.FunctionalTest):
         resp = requests.put(self.servers.api_url + '/v2/images/%s/file' % image['id'],
                             data=data, headers=dict(headers, **{
                                 'Content-Type': 'application/octet-stream'}))
-        self.assertEqual(204, resp.status_code, resp.text)
+        self.assertEqual(204, resp.status_code,
+                         '%s\n%s' % (resp.text, self.servers.api.log()[-4000:]))
         self.assertIn(image['id'], self._keys())
         shown = requests.get(self.servers.api_url + '/v2/images/%s' % image['id'],
                              headers=headers).json()
