@@ -139,15 +139,3 @@ def authtoken_conf():
             'password': PASSWORD,
             'project_name': 'service', 'user_domain_id': 'default',
             'project_domain_id': 'default', 'service_token_roles_required': 'true'}
-
-
-def register_endpoint(api_url):
-    """Point the catalog's image service at this test's glance-api."""
-    info = keystone()
-    ks = info['client']
-    service = _get_or_create(ks.services, 'glance', type='image')
-    for endpoint in ks.endpoints.list(service=service):
-        ks.endpoints.delete(endpoint)
-    for interface in ('public', 'internal', 'admin'):
-        ks.endpoints.create(service=service, url=api_url, interface=interface,
-                            region='RegionOne')

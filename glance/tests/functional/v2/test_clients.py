@@ -1,7 +1,9 @@
 """The real python-glanceclient and openstackclient command lines against glance-api.
 
-No Keystone here (noauth flavor): glanceclient takes ``--os-image-url`` with any token,
-openstackclient ``--os-auth-type none --os-endpoint``.
+Both flavors: without Keystone (noauth) glanceclient takes ``--os-image-url`` with any
+token and openstackclient ``--os-auth-type none --os-endpoint``; with a real Keystone both
+log in with a password and are pointed at this test's glance-api (``--os-image-url``,
+``OS_IMAGE_ENDPOINT_OVERRIDE``) rather than through the shared service catalog.
 """
 
 import hashlib
@@ -11,7 +13,10 @@ import subprocess
 import sys
 import tempfile
 
+import testtools
+
 from glance.tests.functional import base
+from glance.tests.functional import keystone
 
 BIN = os.path.dirname(sys.executable)
 
@@ -36,8 +41,17 @@ class ClientTest(base.FunctionalTest):
         with open(self.data_path, 'rb') as a, open(path, 'rb') as b:
             return hashlib.sha256(a.read()).digest() == hashlib.sha256(b.read()).digest()
 
+    def cli_env(self):
+        return {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+
+    def glance_auth(self):
+        return ['--os-image-url', self.servers.api_url, '--os-auth-token', 'unused']
+
+    def openstack_auth(self):
+        return ['--os-auth-type', 'none', '--os-endpoint', self.servers.api_url]
+
     def run_cli(self, argv, expect_ok=True, close_stdin=True):
-        env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
+        env = self.cli_env()
         result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120,
                                 stdin=subprocess.DEVNULL,
                                 preexec_fn=_close_stdin if close_stdin else None)
@@ -46,15 +60,13 @@ class ClientTest(base.FunctionalTest):
         return result
 
     def glance(self, *args, **kwargs):
-        return self.run_cli([os.path.join(BIN, 'glance'), '--os-image-url',
-                             self.servers.api_url, '--os-auth-token', 'unused'] + list(args),
+        return self.run_cli([os.path.join(BIN, 'glance')] + self.glance_auth() + list(args),
                             **kwargs)
 
     def openstack(self, *args, **kwargs):
         # openstackclient needs a stdin object (it is /dev/null here).
-        return self.run_cli([os.path.join(BIN, 'openstack'), '--os-auth-type', 'none',
-                             '--os-endpoint', self.servers.api_url] + list(args),
-                            close_stdin=False, **kwargs)
+        return self.run_cli([os.path.join(BIN, 'openstack')] + self.openstack_auth() +
+                            list(args), close_stdin=False, **kwargs)
 
     def openstack_json(self, *args):
         return json.loads(self.openstack(*(list(args) + ['-f', 'json'])).stdout)
@@ -157,3 +169,41 @@ class TestOpenStackClient(ClientTest):
         self.openstack('image', 'delete', image_id)
         result = self.openstack('image', 'show', image_id, expect_ok=False)
         self.assertNotEqual(0, result.returncode)
+
+
+class KeystoneClients:
+    """Run a client test class in the keystone flavor, as a member of project A."""
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            conf = keystone.authtoken_conf()
+        except keystone.KeystoneUnavailable as e:
+            raise testtools.TestCase.skipException('Keystone is unavailable: %s' % e)
+        cls.server_kwargs = {'flavor': 'keystone',
+                             'common_conf': {'keystone_authtoken': conf}}
+        super().setUpClass()
+
+    def cli_env(self):
+        env = super().cli_env()
+        project = keystone.PROJECTS[0]
+        env.update({'OS_AUTH_URL': keystone.keystone()['auth_url'],
+                    'OS_USERNAME': '%s-member' % project, 'OS_PASSWORD': keystone.PASSWORD,
+                    'OS_PROJECT_NAME': project, 'OS_USER_DOMAIN_ID': 'default',
+                    'OS_PROJECT_DOMAIN_ID': 'default', 'OS_IDENTITY_API_VERSION': '3',
+                    'OS_IMAGE_ENDPOINT_OVERRIDE': self.servers.api_url})
+        return env
+
+    def glance_auth(self):
+        return ['--os-image-url', self.servers.api_url]
+
+    def openstack_auth(self):
+        return []
+
+
+class TestGlanceClientKeystone(KeystoneClients, TestGlanceClient):
+    pass
+
+
+class TestOpenStackClientKeystone(KeystoneClients, TestOpenStackClient):
+    pass

@@ -86,7 +86,6 @@ class TestKeystoneAuth(KeystoneTest):
             'X-Auth-Token': self.token(B, 'member')}).status_code)
 
     def test_clients_round_trip(self):
-        keystone.register_endpoint(self.servers.api_url)
         path = os.path.join(self.servers.dir, 'ks.raw')
         with open(path, 'wb') as f:
             f.write(os.urandom(2 * 1024 * 1024 + 1))
@@ -95,7 +94,8 @@ class TestKeystoneAuth(KeystoneTest):
                     'OS_USERNAME': '%s-member' % A, 'OS_PASSWORD': keystone.PASSWORD,
                     'OS_PROJECT_NAME': A, 'OS_USER_DOMAIN_ID': 'default',
                     'OS_PROJECT_DOMAIN_ID': 'default', 'OS_IDENTITY_API_VERSION': '3',
-                    'OS_IMAGE_API_VERSION': '2', 'OS_INTERFACE': 'public'})
+                    'OS_IMAGE_API_VERSION': '2',
+                    'OS_IMAGE_ENDPOINT_OVERRIDE': self.servers.api_url})
         bindir = os.path.dirname(sys.executable)
 
         def run(*argv):
@@ -110,8 +110,8 @@ class TestKeystoneAuth(KeystoneTest):
         saved = os.path.join(self.servers.dir, 'ks.saved')
         run(os.path.join(bindir, 'openstack'), 'image', 'save', '--file', saved, image_id)
         downloaded = os.path.join(self.servers.dir, 'ks.downloaded')
-        run(os.path.join(bindir, 'glance'), 'image-download', '--file', downloaded,
-            image_id)
+        run(os.path.join(bindir, 'glance'), '--os-image-url', self.servers.api_url,
+            'image-download', '--file', downloaded, image_id)
         with open(path, 'rb') as f:
             original = f.read()
         for copy in (saved, downloaded):
