@@ -207,7 +207,7 @@ class Server:
     def _run_worker(self, app):
         pool = eventlet.GreenPool(CONF.wsgi_default_pool_size)
         server = eventlet.spawn(
-            eventlet.wsgi.server, self.sock, app, custom_pool=pool,
+            eventlet.wsgi.server, self.sock, ZeroCopy(app), custom_pool=pool,
             log=_AccessLog(logging.getLogger('%s.access' % self.name)),
             log_output=True, debug=False,
             keepalive=CONF.http_keepalive,
@@ -236,15 +236,46 @@ SENDFILE_KEY = 'glance.sendfile'
 _SENDFILE_CHUNK = 8 * 1024 * 1024
 
 
+class ZeroCopy:
+    """Send file-backed response bodies with sendfile.
+
+    A body (the iterable an application returns) with ``sendfile_fd``, ``sendfile_offset``
+    and ``sendfile_length`` attributes is a byte range of an open file: once the headers are
+    out, the kernel copies the range straight to the client. Any other body, or a server
+    without ``glance.sendfile`` in the environ, is iterated as usual.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        writers = []
+
+        def capture(status, headers, exc_info=None):
+            writers.append(start_response(status, headers, exc_info))
+            return writers[-1]
+
+        body = self.app(environ, capture)
+        sendfile = environ.get(SENDFILE_KEY)
+        if sendfile is None or getattr(body, 'sendfile_fd', None) is None or not writers:
+            return body
+        try:
+            writers[-1](b'')  # the status line and headers
+            sendfile(body.sendfile_fd, body.sendfile_offset, body.sendfile_length)
+        finally:
+            close = getattr(body, 'close', None)
+            if close is not None:
+                close()
+        return []
+
+
 class HttpProtocol(eventlet.wsgi.HttpProtocol):
     """eventlet's protocol, plus zero-copy file responses.
 
-    Every request's environ carries ``glance.sendfile(fd, offset, count)``. An application
-    that knows its response body is a byte range of a file calls ``start_response`` with a
-    ``Content-Length``, calls the returned ``write(b'')`` to send the headers, then
-    ``glance.sendfile`` to have the kernel copy the range to the client (``os.sendfile``, no
-    trip through Python buffers), and returns an empty body. Servers without the key (uWSGI,
-    gunicorn) get the ordinary iterable instead.
+    Every request's environ carries ``glance.sendfile(fd, offset, count)``, which ZeroCopy
+    (around every application this server runs) uses for file-backed bodies: the kernel
+    copies the range to the client (``os.sendfile``), with no trip through Python buffers.
+    Under other servers (uWSGI, gunicorn) the same bodies are simply iterated.
     """
 
     def get_environ(self):

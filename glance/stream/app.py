@@ -20,6 +20,8 @@ from glance.db import api as db_api
 from glance.image import policy as image_policy
 from glance.image import visibility
 from glance.store import backend
+from glance.stream import cache as image_cache
+from glance.stream import prefetcher
 from glance.stream import ranges
 from glance.stream import reader
 
@@ -48,7 +50,7 @@ def load_downloadable(context, image_id, ticket_claims=None):
     return image
 
 
-def data_response(req, image, open_whole=None):
+def data_response(req, image, open_whole=None, cache=None):
     """The response for an image's data: 204, 200 or 206 (or the 416 error)."""
     resp = webob.Response(request=req)
     if image['status'] not in ('active', 'deactivated') or not image['locations']:
@@ -66,10 +68,17 @@ def data_response(req, image, open_whole=None):
     if byte_range is not None:
         resp.status_int = 206
         resp.headers['Content-Range'] = ranges.content_range(start, end, size)
+    body = None
     if req.method != 'HEAD' and size:
-        kwargs = {'open_whole': open_whole} if open_whole is not None else {}
-        resp.app_iter = reader.read(image, start, end, context=req.context, **kwargs)
+        if cache is not None:
+            source, body = cache.read(image, reader.open_raw, start, end)
+            resp.headers['X-Image-Cache'] = source
+        if body is None:
+            kwargs = {'open_whole': open_whole} if open_whole is not None else {}
+            body = reader.read(image, start, end, context=req.context, **kwargs)
+        resp.app_iter = body
     # After app_iter, which resets it: clients need the length to detect a cut transfer.
+    # A cache hit's body is a FileRange, which the eventlet server sends with sendfile.
     resp.content_length = end - start + 1 if size else 0
     return resp
 
@@ -78,6 +87,10 @@ class StreamApp:
 
     def __init__(self):
         backend.configure()
+        self.cache = image_cache.ImageCache.from_conf()
+        if self.cache is not None:
+            self.cache.cleanup_at_start()
+            prefetcher.start(self.cache)
 
     @classmethod
     def factory(cls, global_conf, **local_conf):
@@ -93,6 +106,6 @@ class StreamApp:
         try:
             image = load_downloadable(req.context, match.group(1),
                                       req.environ.get('glance.ticket'))
-            return data_response(req, image)
+            return data_response(req, image, cache=self.cache)
         except exception.GlanceException as e:
             return fault.to_http(e)

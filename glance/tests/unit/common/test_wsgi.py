@@ -14,20 +14,26 @@ from glance.common import exception
 from glance.common import wsgi
 
 
+class _Range:
+    def __init__(self, path, offset):
+        self.sendfile_fd = os.open(path, os.O_RDONLY)
+        self.sendfile_offset = offset
+        self.sendfile_length = os.path.getsize(path) - offset
+        self.closed = False
+
+    def __iter__(self):
+        raise AssertionError('a sendfile-able body was iterated')
+
+    def close(self):
+        os.close(self.sendfile_fd)
+
+
 def _file_app(path):
     def app(environ, start_response):
-        size = os.path.getsize(path)
-        offset = int(environ.get('QUERY_STRING') or 0)
-        write = start_response('200 OK', [('Content-Length', str(size - offset)),
-                                          ('Content-Type', 'application/octet-stream')])
-        sendfile = environ.get(wsgi.SENDFILE_KEY)
-        with open(path, 'rb') as f:
-            if sendfile is None:
-                f.seek(offset)
-                return [f.read()]
-            write(b'')
-            sendfile(f.fileno(), offset, size - offset)
-        return []
+        body = _Range(path, int(environ.get('QUERY_STRING') or 0))
+        start_response('200 OK', [('Content-Length', str(body.sendfile_length)),
+                                  ('Content-Type', 'application/octet-stream')])
+        return body
     return app
 
 
@@ -41,7 +47,8 @@ class TestSendfile(testtools.TestCase):
         with os.fdopen(fd, 'wb') as f:
             f.write(self.data)
         self.sock = wsgi.bind_socket('127.0.0.1', 0, 16)
-        self.server = eventlet.spawn(eventlet.wsgi.server, self.sock, _file_app(self.path),
+        self.server = eventlet.spawn(eventlet.wsgi.server, self.sock,
+                                     wsgi.ZeroCopy(_file_app(self.path)),
                                      protocol=wsgi.HttpProtocol, log_output=False)
         self.addCleanup(self.server.kill)
         self.url = 'http://127.0.0.1:%d/' % self.sock.getsockname()[1]
