@@ -88,5 +88,28 @@ def verify(ticket, image_id, method='GET', now=None):
             'expires': claims['e']}
 
 
+def sign_request(method, path, lifetime=None, now=None):
+    """A token for one admin call from glance-api to a glance-stream node (cache API)."""
+    now = time.time() if now is None else now
+    expires = int(now + (lifetime or CONF.stream.ticket_lifetime))
+    message = '%s\n%s\n%d' % (method.upper(), path, expires)
+    return '%d.%s' % (expires, _b64(_sign(_keys()[0], message)))
+
+
+def verify_request(method, path, token, now=None):
+    """Raise InvalidTicket unless ``token`` signs this method and path and is unexpired."""
+    try:
+        expires, signature = token.split('.')
+        expires = int(expires)
+        message = '%s\n%s\n%d' % (method.upper(), path, expires)
+        signature = _unb64(signature)
+        valid = any(hmac.compare_digest(_sign(key, message), signature) for key in _keys())
+    except (ValueError, TypeError, AttributeError):
+        raise exception.InvalidTicket()
+    now = time.time() if now is None else now
+    if not valid or expires < now:
+        raise exception.InvalidTicket()
+
+
 def list_opts():
     return [('stream', ticket_opts)]

@@ -424,5 +424,37 @@ def image_member_delete(image_id, member):
             raise exception.MemberNotFound(image_id=image_id, member_id=member)
 
 
+# --- cache invalidations ------------------------------------------------------------------
+
+@_retry
+def cache_invalidation_add(image_id, endpoint):
+    with _session(write=True) as session:
+        exists = session.query(models.CacheInvalidation).filter_by(
+            image_id=image_id, endpoint=endpoint).first()
+        if exists is None:
+            session.add(models.CacheInvalidation(image_id=image_id, endpoint=endpoint,
+                                                 attempts=0))
+
+
+def cache_invalidations():
+    with _session() as session:
+        return [{'id': r.id, 'image_id': r.image_id, 'endpoint': r.endpoint,
+                 'attempts': r.attempts}
+                for r in session.query(models.CacheInvalidation).order_by(
+                    models.CacheInvalidation.id).all()]
+
+
+@_retry
+def cache_invalidation_done(invalidation_id, delivered=True):
+    with _session(write=True) as session:
+        row = session.get(models.CacheInvalidation, invalidation_id)
+        if row is None:
+            return
+        if delivered:
+            session.delete(row)
+        else:
+            row.attempts += 1
+
+
 def list_opts():
     return [('database', db_opts)]

@@ -154,3 +154,19 @@ class Task(_Timestamps, Base):
     input = sa.Column(sa.Text)
     result = sa.Column(sa.Text)
     message = sa.Column(sa.Text)
+
+
+class CacheInvalidation(Base):
+    """An eviction a glance-stream node has not acknowledged yet (retried by housekeeping)."""
+
+    __tablename__ = 'cache_invalidations'
+    __table_args__ = (
+        sa.UniqueConstraint('image_id', 'endpoint',
+                            name='uq_cache_invalidations_image_id_endpoint'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    image_id = sa.Column(sa.String(36), nullable=False)
+    endpoint = sa.Column(sa.String(255), nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=now)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)

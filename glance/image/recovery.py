@@ -6,7 +6,8 @@
   host rebooted; any host: no progress for ``upload_stale_after`` seconds) goes back to
   ``queued`` and the partial data is deleted;
 * locations left ``pending_delete`` (by ``delayed_delete`` after ``scrub_time``, or by a
-  delete whose backend call failed) have their data deleted and are marked ``deleted``.
+  delete whose backend call failed) have their data deleted and are marked ``deleted``;
+* cache evictions a glance-stream node missed are delivered again.
 
 Every step is a compare-and-set on the database, so several workers sweeping at once do no
 harm, and a failure is logged and retried on the next sweep.
@@ -24,6 +25,7 @@ from oslo_log import log as logging
 from glance.common import exception
 from glance.db import api as db_api
 from glance.db import models
+from glance.image import cache_coherence
 from glance.image import data
 from glance.store import backend
 
@@ -109,11 +111,11 @@ def scrub():
 
 def run_once():
     try:
-        return recover_uploads(), scrub()
+        return recover_uploads(), scrub(), cache_coherence.retry_pending()
     except Exception:
         LOG.exception('Housekeeping sweep failed; it runs again in %ss',
                       CONF.housekeeping_interval)
-        return 0, 0
+        return 0, 0, 0
 
 
 def _loop():

@@ -12,6 +12,7 @@ from oslo_log import log as logging
 from glance.api.v2 import image_schema
 from glance.common import exception
 from glance.db import api as db_api
+from glance.image import cache_coherence
 from glance.image import policy as image_policy
 from glance.image import quota
 
@@ -145,6 +146,8 @@ def delete(context, image_id):
     if status == 'deleted' and image['locations']:
         from glance.image import data as image_data
         image_data.delete_locations(image, deleted)
+    if image['locations']:
+        cache_coherence.invalidate(image_id)
     return deleted
 
 
@@ -156,7 +159,9 @@ def deactivate(context, image_id):
     if image['status'] != 'active':
         raise exception.Conflict('Not allowed to deactivate image in status %s'
                                  % image['status'])
-    return db_api.image_update(image_id, {'status': 'deactivated'}, from_state='active')
+    image = db_api.image_update(image_id, {'status': 'deactivated'}, from_state='active')
+    cache_coherence.invalidate(image_id)
+    return image
 
 
 def reactivate(context, image_id):

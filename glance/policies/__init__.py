@@ -3,6 +3,7 @@
 import itertools
 
 from glance.policies import base
+from glance.policies import cache
 from glance.policies import image
 from glance.policies import image_member
 
@@ -10,6 +11,7 @@ from glance.policies import image_member
 def list_rules():
     return list(itertools.chain(
         base.list_rules(),
+        cache.list_rules(),
         image.list_rules(),
         image_member.list_rules(),
     ))

@@ -21,6 +21,7 @@ from glance.image import policy as image_policy
 from glance.image import visibility
 from glance.store import backend
 from glance.stream import cache as image_cache
+from glance.stream import cache_api
 from glance.stream import prefetcher
 from glance.stream import ranges
 from glance.stream import reader
@@ -98,6 +99,9 @@ class StreamApp:
 
     @webob.dec.wsgify
     def __call__(self, req):
+        admin = cache_api.handle(req, self.cache)
+        if admin is not None:
+            return admin
         match = _IMAGE_FILE.match(req.path_info)
         if not match:
             return webob.exc.HTTPNotFound()

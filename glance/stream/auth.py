@@ -35,6 +35,11 @@ class StreamAuth:
 
     @webob.dec.wsgify
     def __call__(self, req):
+        if req.path_info == '/cache' or req.path_info.startswith('/cache/'):
+            # glance-api's signed cache calls: the cache API checks the signature itself.
+            req.context = context.RequestContext(is_admin=True, roles=['admin'])
+            req.environ['glance.context'] = req.context
+            return req.get_response(self.app)
         token = req.GET.get('ticket')
         if token is not None:
             match = _IMAGE_PATH.match(req.path_info)

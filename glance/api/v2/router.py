@@ -1,6 +1,7 @@
 """The Images API v2 routes: each path, its methods, and the controller action they reach."""
 
 from glance.api import resource
+from glance.api.v2 import cache
 from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
 from glance.api.v2 import image_members
@@ -60,4 +61,11 @@ class API:
                        'deactivate', 'POST')
         router.connect('/v2/images/{image_id}/actions/reactivate', actions_resource,
                        'reactivate', 'POST')
+        cache_resource = cache.create_resource()
+        router.connect('/v2/cache', cache_resource, 'index', 'GET')
+        router.connect('/v2/cache', cache_resource, 'clear', 'DELETE')
+        router.connect('/v2/cache/metrics', cache_resource, 'metrics', 'GET')
+        router.connect('/v2/cache/prune', cache_resource, 'prune', 'POST')
+        router.connect('/v2/cache/{image_id}', cache_resource, 'queue', 'PUT')
+        router.connect('/v2/cache/{image_id}', cache_resource, 'delete', 'DELETE')
         return router.finish()
