@@ -18,6 +18,14 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
+def args(*arguments, **kwargs):
+    """Decorator: declare an argparse argument of a sub-command."""
+    def _decorate(fn):
+        fn.__dict__.setdefault('args', []).insert(0, (arguments, kwargs))
+        return fn
+    return _decorate
+
+
 class DbCommands:
     """Create and upgrade the database schema."""
 
@@ -62,8 +70,82 @@ class DbCommands:
         print('Database is up to date. No migrations needed.')
 
 
+class CacheCommands:
+    """Operate the glance-stream nodes' image caches ([stream] endpoints, ticket_key)."""
+
+    def list(self):
+        """List the cached and queued images of every node."""
+        from glance.stream import client
+        for endpoint, result in sorted(client.call_all('GET', '/cache').items()):
+            if result is None or result[0] != 200:
+                print('%s: unreachable or without a cache' % endpoint)
+                continue
+            body = result[1]
+            print('%s: %d cached, %d queued, %d filling' % (
+                endpoint, len(body['cached_images']), len(body['queued_images']),
+                len(body.get('filling_images', []))))
+            for entry in body['cached_images']:
+                print('  %s  %12d bytes  %5d hits' % (entry['image_id'], entry['size'],
+                                                      entry['hits']))
+            for image_id in body['queued_images']:
+                print('  %s  queued' % image_id)
+        return 0
+
+    @args('image_id', help='The image to prefetch.')
+    @args('--wait', action='store_true',
+          help='Wait until the image is cached, showing the fill\'s progress.')
+    def queue(self, image_id, wait=False):
+        """Queue an image for caching on the node that owns it."""
+        import time
+
+        from glance.stream import client
+        from glance.stream import nodes
+        endpoint = nodes.pick(image_id)
+        status, _ = client.call(endpoint, 'PUT', '/cache/%s' % image_id)
+        if status != 202:
+            print('%s refused: HTTP %s' % (endpoint, status))
+            return 1
+        print('Queued %s on %s' % (image_id, endpoint))
+        deadline = time.monotonic() + 3600
+        while wait and time.monotonic() < deadline:
+            _, body = client.call(endpoint, 'GET', '/cache')
+            if any(e['image_id'] == image_id for e in body['cached_images']):
+                print('\r[%s] cached' % ('#' * 40))
+                return 0
+            filling = [e for e in body.get('filling_images', [])
+                       if e['image_id'] == image_id]
+            if filling and filling[0]['size']:
+                done = filling[0]['bytes'] / filling[0]['size']
+                print('\r[%-40s] %3d%%' % ('#' * int(done * 40), done * 100), end='',
+                      flush=True)
+            time.sleep(0.5)
+        return 0
+
+    @args('image_id', help='The image to evict.')
+    def evict(self, image_id):
+        """Evict an image from every node's cache."""
+        from glance.stream import client
+        failed = [e for e, r in client.call_all('DELETE', '/cache/%s' % image_id).items()
+                  if r is None or r[0] not in (204, 404)]
+        for endpoint in failed:
+            print('%s did not evict %s' % (endpoint, image_id))
+        return 1 if failed else 0
+
+    def prune(self):
+        """Evict least recently used images until each node is within its max_size."""
+        from glance.stream import client
+        for endpoint, result in sorted(client.call_all('POST', '/cache/prune').items()):
+            if result is None or result[0] != 200:
+                print('%s: unreachable or without a cache' % endpoint)
+            else:
+                print('%s: evicted %d, %d bytes cached' % (endpoint, result[1]['evicted'],
+                                                           result[1]['size']))
+        return 0
+
+
 CATEGORIES = {
     'db': DbCommands,
+    'cache': CacheCommands,
 }
 
 
@@ -86,14 +168,6 @@ def add_command_parsers(subparsers):
             action.set_defaults(action_fn=name)
 
 
-def args(*arguments, **kwargs):
-    """Decorator: declare an argparse argument of a sub-command."""
-    def _decorate(fn):
-        fn.__dict__.setdefault('args', []).insert(0, (arguments, kwargs))
-        return fn
-    return _decorate
-
-
 command_opt = cfg.SubCommandOpt('command', title='Commands', help='Available categories',
                                 handler=add_command_parsers)
 
@@ -109,8 +183,10 @@ def main(argv=None):
     category = CONF.command.name
     obj = CATEGORIES[category]()
     fn = getattr(obj, CONF.command.action_fn)
-    kwargs = {k: v for k, v in vars(CONF.command).items()
-              if k not in ('name', 'action', 'action_fn') and not k.startswith('_')}
+    kwargs = {}
+    for arguments, options in getattr(fn, 'args', []):
+        dest = options.get('dest') or arguments[0].lstrip('-').replace('-', '_')
+        kwargs[dest] = getattr(CONF.command, dest)
     try:
         result = fn(**kwargs)
     except db_exc.DBError as e:

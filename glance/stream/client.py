@@ -14,6 +14,7 @@ from oslo_log import log as logging
 
 from glance.common import exception
 from glance.common import ticket
+from glance.stream import nodes  # noqa: F401  (registers [stream] endpoints)
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
