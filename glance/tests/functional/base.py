@@ -150,6 +150,7 @@ class ServerFixture(fixtures.Fixture):
             'local': {'filesystem_store_datadir': self.store_dir},
             'stream': {'endpoints': 'http://127.0.0.1:%d' % self.stream_port,
                        'ticket_key': self.ticket_key},
+            'cache': {'directory': os.path.join(self.state, 'cache')},
         }
         self.api_conf_path = self._write('glance-api.conf', common, self.common_conf,
                                          {'DEFAULT': {'bind_port': self.api_port}},

@@ -1,0 +1,274 @@
+"""glance-stream's cache with real servers: one backend read for a herd, a bound on disk,
+restarts, corruption, and eviction from every node on delete and deactivate.
+
+Backend reads are counted at the backend: inotify reports every open of the image's file
+in the file store.
+"""
+
+import ctypes
+import os
+import signal
+import struct
+import time
+import uuid
+
+import eventlet
+import requests
+
+from glance.common import ticket
+from glance.stream import client
+from glance.tests.functional import base
+from glance.tests.functional.data import test_data_path
+
+IN_OPEN = 0x20
+_real_os = eventlet.patcher.original('os')
+
+
+class FileOpens:
+    """Counts opens of files in a directory (inotify)."""
+
+    def __init__(self, directory):
+        self.libc = ctypes.CDLL('libc.so.6', use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK)
+        if self.libc.inotify_add_watch(self.fd, directory.encode(), IN_OPEN) < 0:
+            raise OSError(ctypes.get_errno(), 'inotify_add_watch failed')
+        self.counts = {}
+
+    def poll(self):
+        while True:
+            try:
+                # the unpatched read: eventlet's would wait for data instead of raising
+                data = _real_os.read(self.fd, 65536)
+            except BlockingIOError:
+                return self.counts
+            offset = 0
+            while offset < len(data):
+                _wd, _mask, _cookie, length = struct.unpack_from('iIII', data, offset)
+                name = data[offset + 16:offset + 16 + length].rstrip(b'\0').decode()
+                self.counts[name] = self.counts.get(name, 0) + 1
+                offset += 16 + length
+
+    def close(self):
+        os.close(self.fd)
+
+
+class CacheTest(test_data_path.DataTest):
+
+    max_size = 8 * 1024 * 1024
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server_kwargs = {'workers': 2, 'stream_conf': {'cache': {
+            'max_size': cls.max_size, 'max_image_share': 0.5}}}
+        super().setUpClass()
+
+    def setUp(self):
+        super().setUp()
+        from oslo_config import cfg
+        from oslo_config import fixture as config_fixture
+        conf = self.useFixture(config_fixture.Config(cfg.CONF))
+        conf.config(ticket_key=self.servers.ticket_key, group='stream')
+        conf.config(endpoints=[self.servers.stream_url], group='stream')
+
+    @property
+    def cache_dir(self):
+        return os.path.join(self.servers.state, 'cache')
+
+    def active_image(self, size=3 * 1024 * 1024):
+        data = os.urandom(size)
+        image = self.create()
+        self.upload(image['id'], data)
+        return image, data
+
+    def cache_listing(self):
+        status, body = client.call(self.servers.stream_url, 'GET', '/cache')
+        self.assertEqual(200, status)
+        return body
+
+
+class TestHerd(CacheTest):
+
+    def test_fifty_cold_downloads_one_backend_read(self):
+        image, data = self.active_image(6 * 1024 * 1024 // 2)
+        opens = FileOpens(self.servers.store_dir)
+        self.addCleanup(opens.close)
+        results = []
+
+        def download():
+            try:
+                resp = requests.get(self.servers.api_url + '/v2/images/%s/file' % image['id'],
+                                    headers=self.headers(), timeout=20)
+                results.append((resp.status_code, resp.headers.get('X-Image-Cache'),
+                                resp.content == data))
+            except Exception as e:
+                results.append((repr(e), None, False))
+
+        pool = eventlet.GreenPool(50)
+        for _ in range(50):
+            pool.spawn(download)
+        pool.waitall()
+        self.assertEqual(50, len(results))
+        self.assertEqual({(200, True)}, {(status, same) for status, _, same in results})
+        self.assertEqual(1, opens.poll().get(image['id'], 0),
+                         'the backend file was opened more than once')
+        sources = [source for _, source, _ in results]
+        self.assertEqual(1, sources.count('fill'))
+        # and the next one is a hit
+        resp = self.download(image['id'])
+        self.assertEqual('hit', resp.headers['X-Image-Cache'])
+        self.assertEqual(data, resp.content)
+        self.assertEqual(1, opens.poll().get(image['id'], 0))
+
+
+class TestBound(CacheTest):
+
+    def test_disk_never_exceeds_max_size(self):
+        images = [self.active_image(2 * 1024 * 1024) for _ in range(7)]
+
+        def usage():
+            total = 0
+            for sub in ('data', 'incomplete'):
+                path = os.path.join(self.cache_dir, sub)
+                for name in os.listdir(path):
+                    try:
+                        total += os.path.getsize(os.path.join(path, name))
+                    except FileNotFoundError:
+                        pass
+            return total
+
+        peak = 0
+        for image, data in images + images[:2]:
+            resp = self.session.get(self.servers.api_url + '/v2/images/%s/file'
+                                    % image['id'], headers=self.headers(), stream=True)
+            received = b''
+            for chunk in resp.iter_content(256 * 1024):
+                received += chunk
+                peak = max(peak, usage())
+            self.assertEqual(data, received)
+        self.assertLessEqual(peak, self.max_size)
+        self.assertLessEqual(len(self.cache_listing()['cached_images']), 4)
+
+    def test_image_too_big_for_its_share_is_streamed_not_cached(self):
+        image, data = self.active_image(5 * 1024 * 1024)
+        resp = self.download(image['id'])
+        self.assertEqual('bypass', resp.headers['X-Image-Cache'])
+        self.assertEqual(data, resp.content)
+
+
+class TestCorruptAndRestart(CacheTest):
+
+    def test_corrupt_backend_object_is_never_cached(self):
+        image, data = self.active_image(2 * 1024 * 1024)
+        with open(os.path.join(self.servers.store_dir, image['id']), 'r+b') as f:
+            f.seek(1024 * 1024)
+            f.write(b'\xff' * 8)
+        with self.assertRaises(requests.exceptions.RequestException):
+            self.download(image['id']).content
+        listing = self.cache_listing()
+        self.assertNotIn(image['id'], [e['image_id'] for e in listing['cached_images']])
+        self.assertNotIn(image['id'], os.listdir(os.path.join(self.cache_dir, 'data')))
+
+    def test_restart_keeps_committed_and_drops_partial(self):
+        image, data = self.active_image(1024 * 1024)
+        self.assertEqual(data, self.download(image['id']).content)
+        partial = os.path.join(self.cache_dir, 'incomplete', str(uuid.uuid4()))
+        with open(partial, 'wb') as f:
+            f.write(b'partial')
+        self.servers.stream.stop(signal.SIGTERM)
+        self.servers.stream.start()
+        self.assertFalse(os.path.exists(partial))
+        resp = self.download(image['id'])
+        self.assertEqual('hit', resp.headers['X-Image-Cache'])
+        self.assertEqual(data, resp.content)
+
+
+class TestEveryNodeEvicts(test_data_path.DataTest):
+    """Two stream nodes: delete and deactivate evict the image from both."""
+
+    shared_servers = False
+
+    def setUp(self):
+        second_port = base.free_port()
+        self.second_url = 'http://127.0.0.1:%d' % second_port
+        # housekeeping retries missed evictions; make its period short for the test
+        self.server_kwargs = {'stream_conf': {'cache': {'max_size': 64 * 1024 * 1024}},
+                              'api_conf': {'DEFAULT': {'housekeeping_interval': 2,
+                                                       'upload_heartbeat_interval': 1}}}
+        super().setUp()
+        # glance-api learns about both nodes; the second node shares store and database.
+        conf_path = os.path.join(self.servers.dir, 'glance-stream-2.conf')
+        with open(self.servers.stream_conf_path) as f:
+            text = f.read()
+        text = text.replace('bind_port = %d' % self.servers.stream_port,
+                            'bind_port = %d' % second_port)
+        text += '\n[cache]\ndirectory = %s\n' % os.path.join(self.servers.dir, 'cache2')
+        with open(conf_path, 'w') as f:
+            f.write(text)
+        self.second = base.Server('glance-stream-2', 'glance.cmd.stream', conf_path,
+                                  second_port, os.path.join(self.servers.dir, 'second.log'))
+        self.second.start()
+        self.addCleanup(self.second.stop)
+        with open(self.servers.api_conf_path, 'a') as f:
+            f.write('\n[stream]\nendpoints = %s,%s\n' % (self.servers.stream_url,
+                                                         self.second_url))
+        self.servers.api.stop()
+        self.servers.api.start()
+        from oslo_config import cfg
+        from oslo_config import fixture as config_fixture
+        conf = self.useFixture(config_fixture.Config(cfg.CONF))
+        conf.config(ticket_key=self.servers.ticket_key, group='stream')
+
+    def _warm_both(self, image_id):
+        for url in (self.servers.stream_url, self.second_url):
+            token = ticket.sign(image_id, self.project)
+            resp = requests.get('%s/v2/images/%s/file?ticket=%s' % (url, image_id, token))
+            self.assertEqual(200, resp.status_code)
+            self.assertIsNotNone(client.call(url, 'GET', '/cache'))
+
+    def _cached_on(self, image_id):
+        nodes = []
+        for url in (self.servers.stream_url, self.second_url):
+            _, body = client.call(url, 'GET', '/cache')
+            if image_id in [e['image_id'] for e in body['cached_images']]:
+                nodes.append(url)
+        return nodes
+
+    def test_delete_and_deactivate_evict_everywhere(self):
+        for action in ('deactivate', 'delete'):
+            data = os.urandom(512 * 1024)
+            image = self.create()
+            self.upload(image['id'], data)
+            self._warm_both(image['id'])
+            self.assertEqual(2, len(self._cached_on(image['id'])))
+            if action == 'delete':
+                resp = self.session.delete(self.servers.api_url + '/v2/images/%s'
+                                           % image['id'], headers=self.headers())
+            else:
+                resp = self.session.post(self.servers.api_url + '/v2/images/%s/actions/'
+                                         'deactivate' % image['id'], headers=self.headers())
+            self.assertEqual(204, resp.status_code)
+            self.assertEqual([], self._cached_on(image['id']), action)
+
+    def test_an_unreachable_node_is_evicted_later(self):
+        data = os.urandom(256 * 1024)
+        image = self.create()
+        self.upload(image['id'], data)
+        self._warm_both(image['id'])
+        self.second.stop()
+        resp = self.session.delete(self.servers.api_url + '/v2/images/%s' % image['id'],
+                                   headers=self.headers())
+        self.assertEqual(204, resp.status_code)
+        self.assertEqual([], self._cached_on_first(image['id']))
+        self.second.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.second_has(image['id']):
+            time.sleep(0.5)
+        self.assertFalse(self.second_has(image['id']))
+
+    def _cached_on_first(self, image_id):
+        _, body = client.call(self.servers.stream_url, 'GET', '/cache')
+        return [e for e in body['cached_images'] if e['image_id'] == image_id]
+
+    def second_has(self, image_id):
+        _, body = client.call(self.second_url, 'GET', '/cache')
+        return image_id in [e['image_id'] for e in body['cached_images']]
