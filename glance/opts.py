@@ -16,6 +16,7 @@ from glance.image import quota
 from glance.image import recovery
 from glance.image import service
 from glance.store import backend
+from glance.stream import cache
 from glance.stream import nodes
 
 
@@ -37,8 +38,9 @@ def list_api_opts():
 
 def list_stream_opts():
     return _merge(config.list_opts(), wsgi.list_opts(), db_api.list_opts(),
-                  backend.list_opts(), ticket.list_opts())
+                  backend.list_opts(), ticket.list_opts(), cache.list_opts())
 
 
 def list_manage_opts():
-    return _merge(config.list_opts(), db_api.list_opts(), backend.list_opts())
+    return _merge(config.list_opts(), db_api.list_opts(), backend.list_opts(),
+                  ticket.list_opts(), nodes.list_opts())

@@ -51,6 +51,10 @@ cache_opts = [
                       'has not written yet.'),
     cfg.IntOpt('prefetch_interval', default=5, min=1,
                help='Seconds between two looks at the prefetch queue.'),
+    cfg.IntOpt('metrics_log_interval', default=300, min=0,
+               help='Seconds between two log lines with the cache counters (hits, misses, '
+                    'followers, bytes from cache and backend, evictions, verification '
+                    'failures), written only when they changed. 0: never.'),
 ]
 CONF.register_opts(cache_opts, group='cache')
 

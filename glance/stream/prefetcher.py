@@ -1,4 +1,8 @@
-"""Works through the cache's prefetch queue: each queued image is filled without a client.
+"""Background work of a glance-stream worker with a cache.
+
+The prefetcher works through the cache's prefetch queue: each queued image is filled without
+a client. The metrics logger writes the cache counters to the log every
+``[cache] metrics_log_interval`` seconds when they changed.
 
 One green thread per glance-stream worker; a queued id is claimed by exactly one of them
 (the claim deletes it from the queue in one transaction). Images that are no longer active
@@ -49,5 +53,30 @@ def _loop(cache):
         eventlet.sleep(CONF.cache.prefetch_interval)
 
 
+def metrics_line(values):
+    """One log line of the cache counters, in a stable order."""
+    names = ('hits', 'misses', 'followers', 'fills', 'bypasses', 'bytes_from_cache',
+             'bytes_from_backend', 'evictions', 'verification_failures', 'images', 'size',
+             'max_size')
+    return ' '.join('%s=%s' % (name, values.get(name, 0)) for name in names)
+
+
+def _metrics_loop(cache):
+    last = None
+    while True:
+        eventlet.sleep(CONF.cache.metrics_log_interval)
+        try:
+            line = metrics_line(cache.metrics())
+        except Exception:
+            LOG.exception('Could not read the cache counters')
+            continue
+        if line != last:
+            LOG.info('Cache metrics: %s', line)
+            last = line
+
+
 def start(cache):
-    return eventlet.spawn(_loop, cache)
+    threads = [eventlet.spawn(_loop, cache)]
+    if CONF.cache.metrics_log_interval:
+        threads.append(eventlet.spawn(_metrics_loop, cache))
+    return threads

@@ -59,7 +59,7 @@ class CacheTest(test_data_path.DataTest):
     @classmethod
     def setUpClass(cls):
         cls.server_kwargs = {'workers': 2, 'stream_conf': {'cache': {
-            'max_size': cls.max_size, 'max_image_share': 0.5}}}
+            'max_size': cls.max_size, 'max_image_share': 0.5, 'metrics_log_interval': 1}}}
         super().setUpClass()
 
     def setUp(self):
@@ -118,6 +118,17 @@ class TestHerd(CacheTest):
         self.assertEqual('hit', resp.headers['X-Image-Cache'])
         self.assertEqual(data, resp.content)
         self.assertEqual(1, opens.poll().get(image['id'], 0))
+        # the counters reach the log too
+        deadline = time.monotonic() + 10
+        line = None
+        while line is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with open(self.servers.stream.log_path) as f:
+                lines = [ln for ln in f if 'Cache metrics: ' in ln and ' followers=' in ln]
+            line = lines[-1] if lines else None
+        self.assertIsNotNone(line, 'no cache metrics in the log')
+        self.assertRegex(line, r'hits=[1-9]')
+        self.assertIn(' bytes_from_backend=%d ' % len(data), line)
 
 
 class TestBound(CacheTest):
