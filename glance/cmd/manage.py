@@ -143,9 +143,42 @@ class CacheCommands:
         return 0
 
 
+class DirectLinkCommands:
+    """Keys behind direct links (GET /v2/images/{id}/direct-link)."""
+
+    @args('--store', dest='store', default=None,
+          help='The Swift backend whose account key to rotate (default: every Swift '
+               'backend).')
+    def rotate_key(self, store=None):
+        """Set a new Temp-URL key on the Swift account; the old one stays valid as Key-2.
+
+        TempURLs issued with the old key keep working until they expire; run it again only
+        after [direct_link] lifetime seconds, or those links stop working.
+        """
+        from glance.store import backend
+        from glance.store import links
+        swift = [name for name, kind in CONF.enabled_backends.items() if kind == 'swift']
+        if store is not None:
+            if store not in swift:
+                print('%s is not a Swift backend (Swift backends: %s)'
+                      % (store, ', '.join(swift) or 'none'))
+                return 1
+            swift = [store]
+        if not swift:
+            print('No Swift backend is configured: nothing to rotate.')
+            return 1
+        backend.configure()
+        for name in swift:
+            storage_url = links.rotate_swift_key(name)
+            print('Rotated the Temp-URL key of store %s (account %s); the previous key is '
+                  'now Temp-URL-Key-2.' % (name, storage_url))
+        return 0
+
+
 CATEGORIES = {
     'db': DbCommands,
     'cache': CacheCommands,
+    'direct-link': DirectLinkCommands,
 }
 
 

@@ -67,6 +67,9 @@ class ImagePolicy:
     def upload(self):
         self._enforce('upload_image')
 
+    def direct_link(self):
+        self._enforce('get_image_direct_link')
+
     def publicize(self):
         self._enforce('publicize_image')
 
@@ -79,6 +82,7 @@ _VERBS = {
     'delete_image': 'delete',
     'deactivate': 'deactivate', 'reactivate': 'reactivate', 'download_image': 'download',
     'publicize_image': 'publicize', 'communitize_image': 'communitize',
+    'get_image_direct_link': 'get a direct link to',
 }
 
 

@@ -58,6 +58,21 @@ rules = [
         scope_types=['project'], description='Download the data of an image.',
         operations=[{'path': '/v2/images/{image_id}/file', 'method': 'GET'}]),
     policy.DocumentedRuleDefault(
+        name='get_image_direct_link', check_str=base.ADMIN_OR_SERVICE,
+        scope_types=['project'],
+        description='Get a read-only, expiring link to the image data in its backend (Swift '
+                    'TempURL, S3 presigned GET, file or rbd location), to fetch it without '
+                    'going through Glance. The caller must also be able to see the image.',
+        operations=[{'path': '/v2/images/{image_id}/direct-link', 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        name='get_image_location', check_str=base.ADMIN_OR_SERVICE,
+        scope_types=['project'],
+        description='See the "direct_url" and "locations" fields of an image (shown only '
+                    'with show_image_direct_url / show_multiple_locations; credentials are '
+                    'always removed).',
+        operations=[{'path': '/v2/images/{image_id}', 'method': 'GET'},
+                    {'path': '/v2/images', 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
         name='upload_image', check_str=base.ADMIN_OR_PROJECT_MEMBER,
         scope_types=['project'], description='Upload the data of an image.',
         operations=[{'path': '/v2/images/{image_id}/file', 'method': 'PUT'}]),

@@ -372,6 +372,23 @@ class ImageCache:
         with self._db() as db:
             return db.execute('SELECT COALESCE(SUM(size), 0) FROM entries').fetchone()[0]
 
+    def status(self, image_id):
+        """{'image_id', 'state': cached|filling|queued|absent, and for cached: path, hash}."""
+        path = self._path('data', image_id)
+        with self._db() as db:
+            row = db.execute('SELECT state, hash, size FROM entries WHERE image_id = ?',
+                             (image_id,)).fetchone()
+            queued = db.execute('SELECT 1 FROM queue WHERE image_id = ?',
+                                (image_id,)).fetchone()
+        result = {'image_id': image_id, 'state': 'absent'}
+        if row is not None and row[0] == 'ready' and os.path.exists(path):
+            result.update(state='cached', path=os.path.abspath(path), hash=row[1], size=row[2])
+        elif row is not None and row[0] == 'filling':
+            result['state'] = 'filling'
+        elif queued:
+            result['state'] = 'queued'
+        return result
+
     def queue(self, image_id):
         self._path('data', image_id)
         with self._db() as db:

@@ -1,6 +1,7 @@
 """glance-stream's cache management API, for glance-api (and glance-manage) only.
 
-``GET /cache`` (list), ``GET /cache/metrics``, ``PUT /cache/{id}`` (queue a prefetch),
+``GET /cache`` (list), ``GET /cache/metrics``, ``GET /cache/{id}`` (one image's state and,
+when cached, its file), ``PUT /cache/{id}`` (queue a prefetch),
 ``DELETE /cache/{id}`` (evict), ``DELETE /cache`` (clear; ``x-image-cache-clear-target``:
 cache, queue or both), ``POST /cache/prune``. Every call must carry a valid
 ``X-Glance-Cache-Auth`` (glance.stream.client signs it); users never reach these directly.
@@ -53,6 +54,8 @@ def handle(req, cache):
             return webob.exc.HTTPBadRequest(explanation='x-image-cache-clear-target must be '
                                                         'cache, queue or both.')
         return _json(cache.clear(target))
+    if match and req.method == 'GET':
+        return _json(cache.status(match.group(1)))
     if match and req.method == 'PUT':
         cache.queue(match.group(1))
         return _json({'queued': match.group(1)}, status=202)

@@ -1,6 +1,7 @@
 """An image as the API shows it: core fields, custom properties at the top level, links."""
 
 from glance.api.v2 import image_schema
+from glance.image import direct_link
 
 
 def _time(value):
@@ -16,7 +17,12 @@ def flat(image):
     return result
 
 
-def show(image):
+def show(image, context=None):
+    """The image as the API shows it.
+
+    With the caller's context, ``direct_url`` and ``locations`` are added where configuration
+    and policy allow (glance.image.direct_link).
+    """
     view = dict(image['properties'])
     view.update({
         'id': image['id'],
@@ -42,4 +48,6 @@ def show(image):
         'file': '/v2/images/%s/file' % image['id'],
         'schema': '/v2/schemas/image',
     })
+    if context is not None:
+        view.update(direct_link.visible_locations(context, image))
     return view

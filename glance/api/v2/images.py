@@ -70,14 +70,18 @@ class RequestDeserializer:
         return list_params.parse(req.params)
 
 
+def _context(resp):
+    return resp.request.environ.get('glance.context')
+
+
 class ResponseSerializer:
 
     def create(self, resp, image):
-        resource.json_response(resp, image_view.show(image), status=201)
+        resource.json_response(resp, image_view.show(image, _context(resp)), status=201)
         resp.location = '/v2/images/%s' % image['id']
 
     def show(self, resp, image):
-        resource.json_response(resp, image_view.show(image))
+        resource.json_response(resp, image_view.show(image, _context(resp)))
 
     update = show
 
@@ -88,7 +92,7 @@ class ResponseSerializer:
             [(k, v) for k, v in resp.request.params.items() if k != 'marker'])
         images = result['images']
         body = {
-            'images': [image_view.show(i) for i in images],
+            'images': [image_view.show(i, _context(resp)) for i in images],
             'first': '/v2/images' + ('?' + query if query else ''),
             'schema': '/v2/schemas/images',
         }

@@ -4,6 +4,7 @@ from glance.api import resource
 from glance.api.v2 import cache
 from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
+from glance.api.v2 import image_direct_link
 from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
@@ -39,6 +40,8 @@ class API:
         router.connect('/v2/images/{image_id}/file', data_resource, 'upload', 'PUT')
         router.connect('/v2/images/{image_id}/file', data_resource, 'download', 'GET')
         router.connect('/v2/info/stores', data_resource, 'stores', 'GET')
+        router.connect('/v2/images/{image_id}/direct-link', image_direct_link.create_resource(),
+                       'show', 'GET')
 
         members_resource = image_members.create_resource()
         router.connect('/v2/images/{image_id}/members', members_resource, 'index', 'GET')
