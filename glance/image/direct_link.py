@@ -13,13 +13,13 @@ Every link is read-only and carries no backend credential. Each issue is logged 
 image, caller, project, stores and expiry, never the URL's signature.
 """
 
+import datetime
 import ipaddress
 import socket
 import urllib.parse
 
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_utils import timeutils
 
 from glance.common import exception
 from glance.image import policy as image_policy
@@ -150,7 +150,8 @@ def issue(context, image_id, client_addr):
 
 
 def _iso(epoch):
-    return timeutils.iso8601_from_timestamp(epoch, microsecond=False).replace('+00:00', 'Z')
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime(
+        '%Y-%m-%dT%H:%M:%SZ')
 
 
 def visible_locations(context, image):

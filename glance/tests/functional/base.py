@@ -20,6 +20,8 @@ import urllib.request
 import fixtures
 import testtools
 
+from glance.tests.functional import secrets_scan
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 ETC = os.path.join(ROOT, 'etc')
 
@@ -133,6 +135,7 @@ class ServerFixture(fixtures.Fixture):
     def _setUp(self):
         self.dir = tempfile.mkdtemp(prefix='glance-func-')
         self.addCleanup(shutil.rmtree, self.dir, True)
+        self.addCleanup(self.scan_logs)  # runs after the servers stopped
         self.state = os.path.join(self.dir, 'state')
         self.store_dir = os.path.join(self.dir, 'images')
         os.makedirs(self.store_dir)
@@ -182,12 +185,20 @@ class ServerFixture(fixtures.Fixture):
         write_conf(path, merged)
         return path
 
+    def scan_logs(self):
+        """Fail if any log of these servers holds a backend secret."""
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith('.log'):
+                with open(os.path.join(self.dir, name), 'rb') as f:
+                    secrets_scan.find(f.read(), name)
+
     def manage(self, *args, conf=None, check=True):
         """Run glance-manage with the api config; returns the CompletedProcess."""
         result = subprocess.run(
             [sys.executable, '-m', 'glance.cmd.manage', '--config-file',
              conf or self.api_conf_path] + list(args),
             cwd=ROOT, capture_output=True, text=True, timeout=120)
+        secrets_scan.find(result.stdout + result.stderr, 'glance-manage %s' % ' '.join(args))
         if check and result.returncode != 0:
             raise RuntimeError('glance-manage %s failed (%s): %s'
                                % (' '.join(args), result.returncode, result.stderr[-2000:]))
