@@ -19,13 +19,10 @@ import threading
 import time
 import urllib.parse
 
-import boto3
-import botocore.config
 from glance_store import location as store_location
 from glance_store import multi_backend
 from oslo_config import cfg
 from oslo_log import log as logging
-from swiftclient import utils as swift_utils
 
 from glance.common import exception
 from glance.store import backend
@@ -118,6 +115,7 @@ def swift_link(location, expires):
     split = urllib.parse.urlsplit(storage_url)
     path = '%s/%s/%s' % (split.path.rstrip('/'), urllib.parse.quote(parsed.container),
                          urllib.parse.quote(parsed.obj))
+    from swiftclient import utils as swift_utils  # present wherever a Swift store works
     signed = swift_utils.generate_temp_url(path, expires, key, 'GET', absolute=True,
                                            digest=CONF.direct_link.swift_digest)
     return '%s://%s%s' % (split.scheme, split.netloc, signed)
@@ -157,6 +155,8 @@ def rotate_swift_key(backend_name):
 # --- S3 --------------------------------------------------------------------------------------
 
 def s3_link(location, expires):
+    import boto3  # present wherever an S3 store works (glance_store's S3 driver needs it)
+    import botocore.config
     backend_name = location['metadata'].get('store')
     conf = _store_conf(backend_name)
     parsed = _parse(location)

@@ -1,18 +1,20 @@
 """glance-stream's cache with real servers: one backend read for a herd, a bound on disk,
 restarts, corruption, and eviction from every node on delete and deactivate.
 
-Backend reads are counted at the backend: inotify reports every open of the image's file
-in the file store.
+Backend reads are counted at the backend: for the herd, the image's location points at a
+real HTTP server (glance_store's http store) that counts the GET requests it answers.
+(inotify on the file store would not do: it merges identical successive events, so 50 opens
+of one file can read as one.)
 """
 
-import ctypes
 import os
 import signal
-import struct
+import sqlite3
 import time
 import uuid
 
 import eventlet
+import eventlet.wsgi
 import requests
 
 from glance.common import ticket
@@ -20,36 +22,28 @@ from glance.stream import client
 from glance.tests.functional import base
 from glance.tests.functional.data import test_data_path
 
-IN_OPEN = 0x20
-_real_os = eventlet.patcher.original('os')
 
+class CountingBackend:
+    """A real HTTP server holding image bytes, counting the GETs it answers."""
 
-class FileOpens:
-    """Counts opens of files in a directory (inotify)."""
+    def __init__(self, data):
+        self.data = data
+        self.gets = 0
+        self.sock = eventlet.listen(('127.0.0.1', 0))
+        self.url = 'http://127.0.0.1:%d/image' % self.sock.getsockname()[1]
+        self.thread = eventlet.spawn(eventlet.wsgi.server, self.sock, self.app,
+                                     log_output=False)
 
-    def __init__(self, directory):
-        self.libc = ctypes.CDLL('libc.so.6', use_errno=True)
-        self.fd = self.libc.inotify_init1(os.O_NONBLOCK)
-        if self.libc.inotify_add_watch(self.fd, directory.encode(), IN_OPEN) < 0:
-            raise OSError(ctypes.get_errno(), 'inotify_add_watch failed')
-        self.counts = {}
-
-    def poll(self):
-        while True:
-            try:
-                # the unpatched read: eventlet's would wait for data instead of raising
-                data = _real_os.read(self.fd, 65536)
-            except BlockingIOError:
-                return self.counts
-            offset = 0
-            while offset < len(data):
-                _wd, _mask, _cookie, length = struct.unpack_from('iIII', data, offset)
-                name = data[offset + 16:offset + 16 + length].rstrip(b'\0').decode()
-                self.counts[name] = self.counts.get(name, 0) + 1
-                offset += 16 + length
+    def app(self, environ, start_response):
+        if environ['REQUEST_METHOD'] == 'GET':
+            self.gets += 1
+        start_response('200 OK', [('Content-Type', 'application/octet-stream'),
+                                  ('Content-Length', str(len(self.data)))])
+        return [] if environ['REQUEST_METHOD'] == 'HEAD' else [self.data]
 
     def close(self):
-        os.close(self.fd)
+        self.thread.kill()
+        self.sock.close()
 
 
 class CacheTest(test_data_path.DataTest):
@@ -58,8 +52,11 @@ class CacheTest(test_data_path.DataTest):
 
     @classmethod
     def setUpClass(cls):
-        cls.server_kwargs = {'workers': 2, 'stream_conf': {'cache': {
-            'max_size': cls.max_size, 'max_image_share': 0.5, 'metrics_log_interval': 1}}}
+        cls.server_kwargs = {
+            'workers': 2,
+            'common_conf': {'DEFAULT': {'enabled_backends': 'local:file,web:http'}},
+            'stream_conf': {'cache': {'max_size': cls.max_size, 'max_image_share': 0.5,
+                                      'metrics_log_interval': 1}}}
         super().setUpClass()
 
     def setUp(self):
@@ -90,8 +87,12 @@ class TestHerd(CacheTest):
 
     def test_fifty_cold_downloads_one_backend_read(self):
         image, data = self.active_image(6 * 1024 * 1024 // 2)
-        opens = FileOpens(self.servers.store_dir)
-        self.addCleanup(opens.close)
+        backend = CountingBackend(data)
+        self.addCleanup(backend.close)
+        # the image's data now lives on the counting server (same bytes, same hashes)
+        with sqlite3.connect(os.path.join(self.servers.dir, 'glance.sqlite')) as db:
+            db.execute('UPDATE image_locations SET value = ?, meta_data = ? '
+                       'WHERE image_id = ?', (backend.url, '{"store": "web"}', image['id']))
         results = []
 
         def download():
@@ -109,15 +110,14 @@ class TestHerd(CacheTest):
         pool.waitall()
         self.assertEqual(50, len(results))
         self.assertEqual({(200, True)}, {(status, same) for status, _, same in results})
-        self.assertEqual(1, opens.poll().get(image['id'], 0),
-                         'the backend file was opened more than once')
+        self.assertEqual(1, backend.gets, 'the backend was read more than once')
         sources = [source for _, source, _ in results]
         self.assertEqual(1, sources.count('fill'))
         # and the next one is a hit
         resp = self.download(image['id'])
         self.assertEqual('hit', resp.headers['X-Image-Cache'])
         self.assertEqual(data, resp.content)
-        self.assertEqual(1, opens.poll().get(image['id'], 0))
+        self.assertEqual(1, backend.gets)
         # the counters reach the log too
         deadline = time.monotonic() + 10
         line = None
