@@ -97,6 +97,7 @@ class _Pipe:
     def __init__(self, depth=4):
         self._queue = _original_queue.Queue(depth)
         self._buffer = b''
+        self._offset = 0
         self._done = False
 
     def feed(self, chunk):
@@ -109,20 +110,33 @@ class _Pipe:
                 eventlet.sleep(0.001)
 
     def read(self, size=-1):
-        """Native side: glance_store reads the image from here."""
-        while not self._done and (size < 0 or len(self._buffer) < size):
-            item = self._queue.get()
-            if item is None:
-                self._done = True
-            elif isinstance(item, BaseException):
-                self._done = True
-                raise item
+        """Native side: glance_store reads the image from here.
+
+        The current chunk is handed out in slices by offset: slicing a bytes object and
+        keeping the rest would copy the rest again at every read.
+        """
+        parts, wanted = [], size
+        while size < 0 or wanted > 0:
+            if self._offset >= len(self._buffer):
+                if self._done:
+                    break
+                item = self._queue.get()
+                if item is None:
+                    self._done = True
+                    break
+                if isinstance(item, BaseException):
+                    self._done = True
+                    raise item
+                self._buffer, self._offset = item, 0
+            end = len(self._buffer) if size < 0 else min(len(self._buffer),
+                                                         self._offset + wanted)
+            if self._offset == 0 and end == len(self._buffer):
+                parts.append(self._buffer)
             else:
-                self._buffer += item
-        if size < 0:
-            size = len(self._buffer)
-        out, self._buffer = self._buffer[:size], self._buffer[size:]
-        return out
+                parts.append(self._buffer[self._offset:end])
+            wanted -= end - self._offset
+            self._offset = end
+        return parts[0] if len(parts) == 1 else b''.join(parts)
 
 
 def _store(image_id, chunks, size, store, context):
