@@ -145,8 +145,14 @@ def _store(image_id, chunks, size, store, context):
     if backend.backend_type(store) != 'file':
         return backend.add(image_id, _IterFile(chunks), size, store, algo, context)
     pipe = _Pipe()
-    writer = eventlet.spawn(tpool.execute, backend.add, image_id, pipe, size, store, algo,
-                            None)
+
+    def write():
+        result = backend.fast_file_add(image_id, pipe.read, size, store, algo)
+        if result is None:
+            result = backend.add(image_id, pipe, size, store, algo, None)
+        return result
+
+    writer = eventlet.spawn(tpool.execute, write)
     try:
         for chunk in chunks:
             pipe.feed(chunk)
