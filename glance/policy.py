@@ -1,5 +1,7 @@
 """The policy enforcer: the rules from glance.policies, overridable by policy.yaml."""
 
+import time
+
 from oslo_config import cfg
 from oslo_policy import opts as policy_opts
 from oslo_policy import policy
@@ -13,11 +15,30 @@ _ENFORCER = None
 policy_opts.set_defaults(CONF, 'policy.yaml')
 
 
+class _Enforcer(policy.Enforcer):
+    """oslo.policy's enforcer, looking for policy file changes at most once a second.
+
+    The stock enforcer searches the config directories for the policy file and stats it at
+    every check; a server checks several rules per request.
+    """
+
+    _RELOAD_CHECK_INTERVAL = 1.0
+    _last_check = 0.0
+
+    def load_rules(self, force_reload=False):
+        now = time.monotonic()
+        if (not force_reload and self.rules
+                and now - self._last_check < self._RELOAD_CHECK_INTERVAL):
+            return
+        self._last_check = now
+        super().load_rules(force_reload)
+
+
 def get_enforcer():
     """The process-wide enforcer (also the oslo.policy.enforcer entry point)."""
     global _ENFORCER
     if _ENFORCER is None:
-        _ENFORCER = policy.Enforcer(CONF)
+        _ENFORCER = _Enforcer(CONF)
         _ENFORCER.register_defaults(policies.list_rules())
     return _ENFORCER
 

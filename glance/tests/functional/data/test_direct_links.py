@@ -6,6 +6,8 @@ import os
 import time
 import urllib.parse
 
+import fixtures
+
 from glance.tests.functional.data import test_data_path
 
 
@@ -134,3 +136,33 @@ class TestLocationFields(DirectLinkTest):
         self.assertTrue(shown['direct_url'].startswith('file://'), shown)
         self.assertEqual([{'url': shown['direct_url'], 'metadata': {'store': 'local'}}],
                          shown['locations'])
+
+
+class TestPolicyFile(DirectLinkTest):
+    """Operators change who gets links in policy.yaml; a running server picks it up."""
+
+    shared_servers = False
+
+    def setUp(self):
+        self.policy_path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                        'policy.yaml')
+        with open(self.policy_path, 'w') as f:
+            f.write('"get_image_direct_link": "role:nova"\n')
+        self.server_kwargs = {'api_conf': {
+            'oslo_policy': {'policy_file': self.policy_path},
+            'direct_link': {'file_clients': '127.0.0.0/8'}}}
+        super().setUp()
+
+    def test_override_and_reload(self):
+        image, _ = self.active_image()
+        self.assertEqual(403, self.link(image['id'], 'service,reader').status_code)
+        self.assertEqual(200, self.link(image['id'], 'nova,reader').status_code)
+        with open(self.policy_path, 'w') as f:
+            f.write('"get_image_direct_link": "!"\n')
+        deadline = time.monotonic() + 10
+        status = 200
+        while status == 200 and time.monotonic() < deadline:
+            time.sleep(0.3)
+            status = self.link(image['id'], 'nova,reader').status_code
+        self.assertEqual(403, status)
+        self.assertEqual(403, self.link(image['id'], 'admin').status_code)
