@@ -108,6 +108,10 @@ class ImageCache:
     def _db(self):
         db = sqlite3.connect(self._db_path, timeout=30, isolation_level=None)
         try:
+            # WAL with NORMAL: a commit is not an fsync. A crash may lose the last commits
+            # (hit counts, an entry just added); cleanup_at_start drops files without an
+            # entry, so the index never points at what is not there.
+            db.execute('PRAGMA synchronous=NORMAL')
             db.execute('BEGIN IMMEDIATE')
             yield db
             db.execute('COMMIT')
@@ -161,8 +165,11 @@ class ImageCache:
 
     # --- reading --------------------------------------------------------------------------
 
-    def lookup(self, image):
-        """The committed file's path if the image is cached with this hash (a hit)."""
+    def lookup(self, image, nbytes=0):
+        """The committed file's path if the image is cached with this hash (a hit).
+
+        A hit counts ``nbytes`` as served from the cache, in the same transaction.
+        """
         with self._db() as db:
             row = db.execute("SELECT hash FROM entries WHERE image_id = ? AND "
                              "state = 'ready'", (image['id'],)).fetchone()
@@ -173,7 +180,7 @@ class ImageCache:
                 return None
             db.execute('UPDATE entries SET hits = hits + 1, last_accessed = ? '
                        'WHERE image_id = ?', (time.time(), image['id']))
-            self._count(db, hits=1)
+            self._count(db, hits=1, bytes_from_cache=nbytes)
         path = self._path('data', image['id'])
         return path if os.path.exists(path) else None
 
@@ -188,9 +195,8 @@ class ImageCache:
         ``open_backend(image)`` returns the whole image's chunks, verified.
         """
         end = image['size'] - 1 if end is None else end
-        path = self.lookup(image)
+        path = self.lookup(image, end - start + 1)
         if path is not None:
-            self._count(bytes_from_cache=end - start + 1)
             return 'hit', _file_range(path, start, end)
         if not self.cacheable(image):
             self._count(bypasses=1)
