@@ -179,6 +179,23 @@ def image_create(values):
         return _image_dict(image)
 
 
+_IMAGES = models.Image.__table__
+_PROPS = models.ImageProperty.__table__
+_TAGS = models.ImageTag.__table__
+_LOCS = models.ImageLocation.__table__
+_IDS = sa.bindparam('ids', expanding=True)
+# Built once: constructing a statement costs more than SQLAlchemy's cached execution of it.
+_SELECT_IMAGE = sa.select(_IMAGES).where(_IMAGES.c.id == sa.bindparam('image_id'))
+_SELECT_LIVE_IMAGE = _SELECT_IMAGE.where(_IMAGES.c.deleted == sa.false())
+_SELECT_PROPS = sa.select(_PROPS.c.image_id, _PROPS.c.name, _PROPS.c.value).where(
+    _PROPS.c.image_id.in_(_IDS))
+_SELECT_TAGS = sa.select(_TAGS.c.image_id, _TAGS.c.value).where(_TAGS.c.image_id.in_(_IDS))
+_SELECT_LOCS = sa.select(_LOCS.c.image_id, _LOCS.c.id, _LOCS.c.value, _LOCS.c.meta_data,
+                         _LOCS.c.status).where(
+    _LOCS.c.image_id.in_(_IDS), _LOCS.c.status == 'active',
+    _LOCS.c.deleted == sa.false()).order_by(_LOCS.c.id)
+
+
 def _read_images(session, rows):
     """Image dicts for rows of the images table, with properties, tags and locations.
 
@@ -188,22 +205,11 @@ def _read_images(session, rows):
     ids = [row['id'] for row in rows]
     props, tags, locations = {}, {}, {}
     if ids:
-        prop = models.ImageProperty.__table__
-        for image_id, name, value in session.execute(
-                sa.select(prop.c.image_id, prop.c.name, prop.c.value).where(
-                    prop.c.image_id.in_(ids))):
+        for image_id, name, value in session.execute(_SELECT_PROPS, {'ids': ids}):
             props.setdefault(image_id, {})[name] = value
-        tag = models.ImageTag.__table__
-        for image_id, value in session.execute(
-                sa.select(tag.c.image_id, tag.c.value).where(tag.c.image_id.in_(ids))):
+        for image_id, value in session.execute(_SELECT_TAGS, {'ids': ids}):
             tags.setdefault(image_id, []).append(value)
-        loc = models.ImageLocation.__table__
-        for row in session.execute(
-                sa.select(loc.c.image_id, loc.c.id, loc.c.value, loc.c.meta_data,
-                          loc.c.status).where(loc.c.image_id.in_(ids),
-                                              loc.c.status == 'active',
-                                              loc.c.deleted == sa.false())
-                .order_by(loc.c.id)):
+        for row in session.execute(_SELECT_LOCS, {'ids': ids}):
             locations.setdefault(row.image_id, []).append(
                 {'id': row.id, 'url': row.value,
                  'metadata': jsonutils.loads(row.meta_data or '{}'), 'status': row.status})
@@ -218,12 +224,9 @@ def _read_images(session, rows):
 
 
 def image_get(image_id, show_deleted=False):
-    images = models.Image.__table__
-    query = sa.select(images).where(images.c.id == image_id)
-    if not show_deleted:
-        query = query.where(images.c.deleted == sa.false())
+    query = _SELECT_IMAGE if show_deleted else _SELECT_LIVE_IMAGE
     with _session() as session:
-        row = session.execute(query).mappings().first()
+        row = session.execute(query, {'image_id': image_id}).mappings().first()
         if row is None:
             raise exception.ImageNotFound(image_id=image_id)
         return _read_images(session, [row])[0]
