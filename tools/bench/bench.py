@@ -2,8 +2,8 @@
 
 Started by tools/bench/run.sh, which prepares the virtualenvs and nginx. Every phase is
 bounded in count and in time. For each figure: throughput, p50/p99 latency, server CPU per
-request or per GiB (utime+stime from /proc over the server's whole process tree), peak RSS of
-that tree, and ratios. Prints a table and writes JSON.
+request or per GiB (utime+stime from /proc over the server's whole process tree), peak
+memory (PSS) of that tree, and ratios. Prints a table and writes JSON.
 """
 
 import argparse
@@ -71,13 +71,25 @@ def cpu_seconds(pids):
 
 
 def rss_bytes(pids):
+    """Memory of the process tree: the sum of each process's PSS.
+
+    PSS splits shared pages between the processes sharing them, so forked workers are not
+    counted twice; RSS stands in where the kernel has no smaps_rollup.
+    """
     total = 0
     for pid in tree(pids):
         try:
-            with open('/proc/%d/statm' % pid) as f:
-                total += int(f.read().split()[1]) * PAGE
+            with open('/proc/%d/smaps_rollup' % pid) as f:
+                for line in f:
+                    if line.startswith('Pss:'):
+                        total += int(line.split()[1]) * 1024
+                        break
         except OSError:
-            pass
+            try:
+                with open('/proc/%d/statm' % pid) as f:
+                    total += int(f.read().split()[1]) * PAGE
+            except OSError:
+                pass
     return total
 
 
@@ -93,7 +105,7 @@ def max_process_rss(pids):
 
 
 class Meter:
-    """CPU and peak RSS of a server's process tree over a phase."""
+    """CPU and peak memory (PSS) of a server's process tree over a phase."""
 
     def __init__(self, pids):
         self.pids = pids
@@ -541,7 +553,7 @@ class Bench:
     def record(self, phase, server, meter, n, unit, latencies=None, nbytes=None,
                errors=None, **extra):
         entry = {'phase': phase, 'server': server, 'count': n, 'wall_s': round(meter.wall, 3),
-                 'cpu_s': round(meter.cpu, 3), 'peak_rss_mib': round(meter.peak / MiB, 1),
+                 'cpu_s': round(meter.cpu, 3), 'peak_pss_mib': round(meter.peak / MiB, 1),
                  'errors': len(errors or [])}
         if unit == 'request':
             entry['req_per_s'] = round(n / meter.wall, 1) if meter.wall else None
@@ -813,9 +825,9 @@ def summarize(results):
 def table(results, goals):
     lines = []
     cols = ('phase', 'server', 'count', 'req_per_s', 'mib_per_s', 'p50_ms', 'p99_ms',
-            'cpu_ms_per_req', 'cpu_s_per_gib', 'peak_rss_mib', 'errors')
+            'cpu_ms_per_req', 'cpu_s_per_gib', 'peak_pss_mib', 'errors')
     heads = ('phase', 'server', 'n', 'req/s', 'MiB/s', 'p50 ms', 'p99 ms', 'CPU ms/req',
-             'CPU s/GiB', 'peak RSS MiB', 'err')
+             'CPU s/GiB', 'peak PSS MiB', 'err')
     rows = [heads] + [tuple('' if r.get(c) is None else str(r.get(c)) for c in cols)
                       for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
