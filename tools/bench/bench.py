@@ -93,15 +93,16 @@ def rss_bytes(pids):
     return total
 
 
-def max_process_rss(pids):
-    peak = 0
+def process_rss(pids):
+    """{pid: RSS bytes} of every process of the tree."""
+    result = {}
     for pid in tree(pids):
         try:
             with open('/proc/%d/statm' % pid) as f:
-                peak = max(peak, int(f.read().split()[1]) * PAGE)
+                result[pid] = int(f.read().split()[1]) * PAGE
         except OSError:
             pass
-    return peak
+    return result
 
 
 class Meter:
@@ -114,7 +115,8 @@ class Meter:
         self.cpu0 = cpu_seconds(self.pids)
         self.t0 = time.monotonic()
         self.peak = rss_bytes(self.pids)
-        self.start_proc = self.peak_proc = max_process_rss(self.pids)
+        self.proc_start = process_rss(self.pids)
+        self.proc_peak = dict(self.proc_start)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -123,11 +125,16 @@ class Meter:
     def _sample(self):
         while not self._stop.wait(0.1):
             self.peak = max(self.peak, rss_bytes(self.pids))
-            self.peak_proc = max(self.peak_proc, max_process_rss(self.pids))
+            for pid, rss in process_rss(self.pids).items():
+                self.proc_peak[pid] = max(self.proc_peak.get(pid, 0), rss)
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        # per process: the largest RSS reached, and the largest growth over the phase
+        self.peak_proc = max(self.proc_peak.values() or [0])
+        self.growth_proc = max([self.proc_peak[pid] - self.proc_start.get(pid, 0)
+                                for pid in self.proc_peak] or [0])
         self.wall = time.monotonic() - self.t0
         self.cpu = cpu_seconds(self.pids) - self.cpu0
 
@@ -755,8 +762,8 @@ class Bench:
                 assert status == 200 and count == size
                 total += count
         self.record('4 x 1 GiB cold fills', 'ours', m, 4, 'transfer', nbytes=total,
-                    worker_rss_start_mib=round(m.start_proc / MiB, 1),
-                    worker_rss_peak_mib=round(m.peak_proc / MiB, 1))
+                    worker_rss_peak_mib=round(m.peak_proc / MiB, 1),
+                    worker_rss_growth_mib=round(m.growth_proc / MiB, 1))
         big_id = self.upload(ours, big_path, False)
         big_size = os.path.getsize(big_path)
         with Meter(ours.stream_pids) as m:
@@ -767,8 +774,8 @@ class Bench:
             assert status == 200 and count == big_size, (status, count)
         return self.record('stream a 4 GiB image', 'ours', m, 1, 'transfer', nbytes=big_size,
                            source=headers.get('X-Image-Cache'),
-                           worker_rss_start_mib=round(m.start_proc / MiB, 1),
-                           worker_rss_peak_mib=round(m.peak_proc / MiB, 1))
+                           worker_rss_peak_mib=round(m.peak_proc / MiB, 1),
+                           worker_rss_growth_mib=round(m.growth_proc / MiB, 1))
 
 
 def make_image_file(path, size):
