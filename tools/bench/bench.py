@@ -658,13 +658,16 @@ class Bench:
     def phase_upload(self, server, path):
         size = os.path.getsize(path)
         ids = {}
+        repeat = self.args.upload_repeat  # one upload is one noisy sample
         for chunked in (False, True):
             label = 'upload 1 GiB (%s)' % ('1 MiB chunks' if chunked else 'Content-Length')
+            lat = []
             with Meter(server.pids) as m:
-                t0 = time.monotonic()
-                ids[chunked] = self.upload(server, path, chunked)
-                lat = [time.monotonic() - t0]
-            self.record(label, server.name, m, 1, 'transfer', lat, nbytes=size)
+                for _ in range(repeat):
+                    t0 = time.monotonic()
+                    ids[chunked] = self.upload(server, path, chunked)
+                    lat.append(time.monotonic() - t0)
+            self.record(label, server.name, m, repeat, 'transfer', lat, nbytes=size * repeat)
         client = Client(self.headers[server.name])
         shown = client.json('GET', server.url + '/v2/images/' + ids[False])
         client.close()
@@ -672,7 +675,8 @@ class Bench:
             assert shown['os_hash_value'] == f.read().strip(), 'upload hash mismatch'
         return ids[False]
 
-    def download(self, server, url, n, label, nbytes_each, pids=None):
+    def download(self, server, url, n, label, nbytes_each, pids=None, repeat=1):
+        """n concurrent clients, each downloading ``repeat`` times in a row."""
         h = self.headers.get(server, {})
 
         def get(client, i):
@@ -680,7 +684,7 @@ class Bench:
             assert status == 200 and count == nbytes_each, (status, count)
 
         with Meter(pids) as m:
-            lat, _, err = run_clients(n, n, 300, get, h)
+            lat, _, err = run_clients(n, n * repeat, 300, get, h)
         return self.record(label, server, m, len(lat), 'transfer', lat,
                            nbytes=nbytes_each * len(lat), errors=err)
 
@@ -691,16 +695,17 @@ class Bench:
         rows['ours cold'] = self.download('ours', ours_url, 1, 'download cold (1)', size,
                                           ours.pids)
         rows['ours warm'] = self.download('ours', ours_url, 1, 'download warm (1)', size,
-                                          ours.pids)
+                                          ours.pids, repeat=3)
         rows['ours warm 8'] = self.download('ours', ours_url, 8, 'download warm (8)', size,
                                             ours.pids)
         up_url = '%s/v2/images/%s/file' % (upstream.url, ids['upstream'])
         rows['upstream'] = self.download('upstream', up_url, 1, 'download (1)', size,
-                                         upstream.pids)
+                                         upstream.pids, repeat=3)
         rows['upstream 8'] = self.download('upstream', up_url, 8, 'download (8)', size,
                                            upstream.pids)
         ng_url = '%s/%s' % (nginx.url, ids['ours'])
-        rows['nginx'] = self.download('nginx', ng_url, 1, 'download (1)', size, nginx.pids)
+        rows['nginx'] = self.download('nginx', ng_url, 1, 'download (1)', size, nginx.pids,
+                                      repeat=3)
         rows['nginx 8'] = self.download('nginx', ng_url, 8, 'download (8)', size, nginx.pids)
         return rows
 
@@ -882,6 +887,7 @@ def main():
     parser.add_argument('--output', required=True)
     parser.add_argument('--image-size', type=int, default=GiB)
     parser.add_argument('--herd-size', type=int, default=64 * MiB)
+    parser.add_argument('--upload-repeat', type=int, default=2)
     parser.add_argument('--stream-size', type=int, default=4 * GiB)
     parser.add_argument('--creates-sequential', type=int, default=300)
     parser.add_argument('--creates-parallel', type=int, default=2000)
