@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Create .venv if missing and install the project (and, with --test, the test requirements)
-# into it. Re-installs only when requirements.txt, test-requirements.txt or setup.cfg change.
+# Create .venv if missing and install the project into it; with --test also the test
+# requirements, with --clients also the openstack and glance command-line clients.
+# Re-installs only when requirements.txt, test-requirements.txt or setup.cfg change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 base_stamp=".venv/.installed-$(cat requirements.txt setup.cfg | sha1sum | cut -c1-16)"
 test_stamp=".venv/.installed-test-$(cat requirements.txt setup.cfg test-requirements.txt | sha1sum | cut -c1-16)"
+clients_stamp=".venv/.installed-clients-$(cat requirements.txt setup.cfg | sha1sum | cut -c1-16)"
 stamp=$base_stamp
 [ "${1:-}" = "--test" ] && stamp=$test_stamp
+[ "${1:-}" = "--clients" ] && stamp=$clients_stamp
+# the test requirements include the clients
+[ "$stamp" = "$clients_stamp" ] && [ -f "$test_stamp" ] && stamp=$test_stamp
 if [ ! -f "$stamp" ] && ! { [ "$stamp" = "$base_stamp" ] && [ -f "$test_stamp" ]; }; then
   echo "Installing into .venv (this takes a minute the first time)..."
   log=.venv/install.log
   reqs="-r requirements.txt"
   [ "${1:-}" = "--test" ] && reqs="$reqs -r test-requirements.txt"
+  [ "${1:-}" = "--clients" ] && reqs="$reqs python-openstackclient python-glanceclient"
   if ! { .venv/bin/python -m pip install --upgrade pip &&
          .venv/bin/python -m pip install $reqs -e .; } >"$log" 2>&1; then
     echo "pip install failed; the end of $log:"; tail -n 30 "$log"; exit 1
@@ -21,5 +27,6 @@ if [ ! -f "$stamp" ] && ! { [ "$stamp" = "$base_stamp" ] && [ -f "$test_stamp" ]
   # fail here, not later, if the install is broken
   .venv/bin/python -c "import glance.cmd.api, glance.cmd.stream, glance.cmd.manage"
   touch "$stamp"
-  [ "$stamp" = "$test_stamp" ] && touch "$base_stamp"
+  [ "$stamp" = "$test_stamp" ] && touch "$base_stamp" "$clients_stamp"
+  [ "$stamp" = "$clients_stamp" ] && touch "$base_stamp"
 fi

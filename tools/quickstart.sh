@@ -53,7 +53,7 @@ esac
 if running "$qs/glance-api.pid" || running "$qs/glance-stream.pid"; then
   echo "already running: '$0 stop' first"; exit 1
 fi
-tools/install-venv.sh
+tools/install-venv.sh --clients
 mkdir -p "$qs/images" "$qs/cache" "$qs/state"
 key_file="$qs/ticket.key"
 [ -s "$key_file" ] || .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > "$key_file"
