@@ -20,8 +20,23 @@ from keystoneclient.v3 import client as ks_client
 
 from glance.tests.functional import base
 
-SERVICES = os.environ.get('GLANCE_SHARED_SERVICES',
-                          os.path.join(base.ROOT, '..', 'shared', 'services'))
+
+def _services_dir():
+    """Where the service scripts are.
+
+    $GLANCE_SHARED_SERVICES, else ../shared/services beside the checkout, else the
+    workplace's /work/shared/services (for a clone made elsewhere).
+    """
+    if os.environ.get('GLANCE_SHARED_SERVICES'):
+        return os.environ['GLANCE_SHARED_SERVICES']
+    for candidate in (os.path.join(base.ROOT, '..', 'shared', 'services'),
+                      '/work/shared/services'):
+        if os.path.isdir(candidate):
+            return os.path.abspath(candidate)
+    return os.path.join(base.ROOT, '..', 'shared', 'services')
+
+
+SERVICES = _services_dir()
 PASSWORD = 'glance-test-pw'
 PROJECTS = ('glance-test-a', 'glance-test-b')
 ROLES = ('reader', 'member', 'admin')
