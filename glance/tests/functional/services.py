@@ -77,3 +77,38 @@ def skip_unless(service):
         return service()
     except (Unavailable, keystone.KeystoneUnavailable) as e:
         raise testtools.TestCase.skipException(str(e))
+
+
+GLANCE_SWIFT_PASSWORD = 'glancepw'  # keystone_seed_swift.py's user owning the image account
+
+
+def s3_store(env):
+    """The options of an S3 backend on the script's bucket, with the read-write keys.
+
+    The script's own bucket: SeaweedFS gives each bucket volumes of its own, and runs out of
+    them if every test run makes a new one. Image ids keep keys apart.
+    """
+    return {'s3_store_host': env['S3_ENDPOINT'],
+            's3_store_access_key': env['S3_ACCESS_KEY'],
+            's3_store_secret_key': env['S3_SECRET_KEY'],
+            's3_store_bucket': env['S3_BUCKETS'].split()[0],
+            's3_store_create_bucket_on_put': 'false',
+            's3_store_bucket_url_format': 'path',
+            's3_store_region_name': env.get('S3_REGION', 'us-east-1')}
+
+
+def swift_store(container, ref_file):
+    """The options of a single-tenant Swift backend in glance's own account.
+
+    Writes the reference file holding glance's Keystone credentials to ``ref_file``.
+    """
+    with open(ref_file, 'w') as f:
+        f.write('[ref1]\nauth_address = %s\nuser = service:glance\nkey = %s\n'
+                'auth_version = 3\nuser_domain_id = default\n'
+                'project_domain_id = default\n' % (keystone.keystone()['auth_url'],
+                                                   GLANCE_SWIFT_PASSWORD))
+    return {'swift_store_multi_tenant': 'false',
+            'default_swift_reference': 'ref1',
+            'swift_store_config_file': ref_file,
+            'swift_store_container': container,
+            'swift_store_create_container_on_put': 'true'}

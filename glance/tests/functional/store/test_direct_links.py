@@ -22,7 +22,7 @@ from glance.tests.functional import keystone
 from glance.tests.functional import secrets_scan
 from glance.tests.functional import services
 
-GLANCE_SWIFT_PASSWORD = 'glancepw'  # keystone_seed_swift.py's user owning the image account
+GLANCE_SWIFT_PASSWORD = services.GLANCE_SWIFT_PASSWORD
 LIFETIME = 8
 
 
@@ -92,25 +92,17 @@ class TestSwiftTempURL(LinkTest):
     @classmethod
     def setUpClass(cls):
         services.skip_unless(services.swift_keystone)
-        auth_url = keystone.keystone()['auth_url']
         cls.container = 'glance-links-%d' % os.getpid()
         cls.ref_file = os.path.join('/tmp', 'glance-swift-link-refs-%d.conf' % os.getpid())
-        with open(cls.ref_file, 'w') as f:
-            f.write('[ref1]\nauth_address = %s\nuser = service:glance\nkey = %s\n'
-                    'auth_version = 3\nuser_domain_id = default\n'
-                    'project_domain_id = default\n' % (auth_url, GLANCE_SWIFT_PASSWORD))
+        store = services.swift_store(cls.container, cls.ref_file)
+        # segmented (DLO) above 1 MiB, in 1 MiB segments
+        store.update({'swift_store_large_object_size': '1',
+                      'swift_store_large_object_chunk_size': '1'})
         cls.server_kwargs = {
             'common_conf': {
                 'DEFAULT': {'enabled_backends': 'objects:swift'},
                 'glance_store': {'default_backend': 'objects'},
-                'objects': {'swift_store_multi_tenant': 'false',
-                            'default_swift_reference': 'ref1',
-                            'swift_store_config_file': cls.ref_file,
-                            'swift_store_container': cls.container,
-                            'swift_store_create_container_on_put': 'true',
-                            # segmented (DLO) above 1 MiB, in 1 MiB segments
-                            'swift_store_large_object_size': '1',
-                            'swift_store_large_object_chunk_size': '1'}},
+                'objects': store},
             'api_conf': {'direct_link': {'lifetime': LIFETIME, 'swift_digest': 'sha512',
                                          'swift_key_cache_time': 0}}}
         super().setUpClass()
@@ -202,14 +194,8 @@ class TestS3Presigned(LinkTest):
     def setUpClass(cls):
         env = services.skip_unless(services.s3)
         cls.env = env
-        cls.bucket = env['S3_BUCKETS'].split()[0]
-        store = {'s3_store_host': env['S3_ENDPOINT'],
-                 's3_store_access_key': env['S3_ACCESS_KEY'],
-                 's3_store_secret_key': env['S3_SECRET_KEY'],
-                 's3_store_bucket': cls.bucket,
-                 's3_store_create_bucket_on_put': 'false',
-                 's3_store_bucket_url_format': 'path',
-                 's3_store_region_name': env.get('S3_REGION', 'us-east-1')}
+        store = services.s3_store(env)
+        cls.bucket = store['s3_store_bucket']
         cls.server_kwargs = {
             'common_conf': {'DEFAULT': {'enabled_backends': 'objects:s3'},
                             'glance_store': {'default_backend': 'objects'},

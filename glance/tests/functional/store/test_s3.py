@@ -18,16 +18,8 @@ class TestS3Backend(base.FunctionalTest):
     def setUpClass(cls):
         env = services.skip_unless(services.s3)
         cls.env = env
-        # The script's own bucket: SeaweedFS gives each bucket volumes of its own, and runs
-        # out of them if every test run makes a new one. Image ids keep keys apart.
-        cls.bucket = env['S3_BUCKETS'].split()[0]
-        store = {'s3_store_host': env['S3_ENDPOINT'],
-                 's3_store_access_key': env['S3_ACCESS_KEY'],
-                 's3_store_secret_key': env['S3_SECRET_KEY'],
-                 's3_store_bucket': cls.bucket,
-                 's3_store_create_bucket_on_put': 'false',
-                 's3_store_bucket_url_format': 'path',
-                 's3_store_region_name': env.get('S3_REGION', 'us-east-1')}
+        store = services.s3_store(env)
+        cls.bucket = store['s3_store_bucket']
         cls.server_kwargs = {'common_conf': {
             'DEFAULT': {'enabled_backends': 'objects:s3'},
             'glance_store': {'default_backend': 'objects'},

@@ -11,7 +11,7 @@ from glance.tests.functional import base
 from glance.tests.functional import keystone
 from glance.tests.functional import services
 
-GLANCE_SWIFT_PASSWORD = 'glancepw'  # keystone_seed_swift.py's user owning the image account
+GLANCE_SWIFT_PASSWORD = services.GLANCE_SWIFT_PASSWORD
 
 
 class TestSwiftBackend(base.FunctionalTest):
@@ -21,21 +21,12 @@ class TestSwiftBackend(base.FunctionalTest):
     @classmethod
     def setUpClass(cls):
         services.skip_unless(services.swift_keystone)
-        auth_url = keystone.keystone()['auth_url']
         cls.container = 'glance-test-%d' % os.getpid()
         cls.ref_file = os.path.join('/tmp', 'glance-swift-refs-%d.conf' % os.getpid())
-        with open(cls.ref_file, 'w') as f:
-            f.write('[ref1]\nauth_address = %s\nuser = service:glance\nkey = %s\n'
-                    'auth_version = 3\nuser_domain_id = default\n'
-                    'project_domain_id = default\n' % (auth_url, GLANCE_SWIFT_PASSWORD))
         cls.server_kwargs = {'common_conf': {
             'DEFAULT': {'enabled_backends': 'objects:swift'},
             'glance_store': {'default_backend': 'objects'},
-            'objects': {'swift_store_multi_tenant': 'false',
-                        'default_swift_reference': 'ref1',
-                        'swift_store_config_file': cls.ref_file,
-                        'swift_store_container': cls.container,
-                        'swift_store_create_container_on_put': 'true'}}}
+            'objects': services.swift_store(cls.container, cls.ref_file)}}
         super().setUpClass()
 
     @classmethod
