@@ -166,3 +166,20 @@ class TestPolicyFile(DirectLinkTest):
             status = self.link(image['id'], 'nova,reader').status_code
         self.assertEqual(403, status)
         self.assertEqual(403, self.link(image['id'], 'admin').status_code)
+
+
+class TestWarmCacheNodeDown(DirectLinkTest):
+    """A stream node that does not answer costs only the cached link, never the answer."""
+
+    server_kwargs = {'stream': False,
+                     'api_conf': {'direct_link': {'warm_cache': 'true',
+                                                  'file_clients': '127.0.0.0/8',
+                                                  'cache_check_timeout': '0.5'}}}
+
+    def test_backend_link_when_the_node_is_down(self):
+        image, _ = self.active_image()
+        resp = self.link(image['id'])
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual(['local'], [link['store'] for link in resp.json()['links']])
+        self.assertIn('did not say whether it caches image %s' % image['id'],
+                      self.servers.api.log())

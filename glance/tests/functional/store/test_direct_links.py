@@ -245,3 +245,28 @@ class TestS3Presigned(LinkTest):
         time.sleep(LIFETIME + 2)
         self.assertEqual(403, curl('GET', body['url'])[0])
         self.assert_fetches(self.link(image['id'])['url'], data)
+
+
+class TestS3PresignedWithStoreKeys(LinkTest):
+    """Without a read-only pair, links are signed with the store's keys: still GET only."""
+
+    @classmethod
+    def setUpClass(cls):
+        env = services.skip_unless(services.s3)
+        cls.env = env
+        cls.server_kwargs = {
+            'common_conf': {'DEFAULT': {'enabled_backends': 'objects:s3'},
+                            'glance_store': {'default_backend': 'objects'},
+                            'objects': services.s3_store(env)},
+            'api_conf': {'direct_link': {'lifetime': LIFETIME}}}
+        super().setUpClass()
+
+    def test_signed_with_the_store_keys_and_read_only(self):
+        data = os.urandom(256 * 1024 + 3)
+        image = self.upload(data)
+        body = self.link(image['id'])
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(body['url']).query)
+        self.assertTrue(query['X-Amz-Credential'][0].startswith(self.env['S3_ACCESS_KEY']
+                                                                + '/'))
+        self.assert_fetches(body['url'], data)
+        self.assert_refused_and_intact(body['url'], data)
