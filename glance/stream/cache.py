@@ -27,6 +27,7 @@ import sqlite3
 import time
 
 import eventlet
+from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import units
@@ -269,13 +270,16 @@ class ImageCache:
         hasher = hashlib.new(image['os_hash_algo'])
         written = 0
         try:
-            with open(incomplete, 'wb') as f:
+            with open(incomplete, 'wb', buffering=0) as f:  # followers read what is written
                 for chunk in open_backend(image):
-                    f.write(chunk)
-                    f.flush()
+                    view = memoryview(chunk)
+                    while view:  # an unbuffered write may be short
+                        view = view[f.write(view):]
                     hasher.update(chunk)
                     written += len(chunk)
-                os.fsync(f.fileno())
+                # in a native thread: flushing a GiB to disk takes a while, and this
+                # process's other clients must not wait for it
+                tpool.execute(os.fsync, f.fileno())
             if written != image['size'] or hasher.hexdigest() != image['os_hash_value']:
                 self._count(verification_failures=1)
                 LOG.error('Image %s data is corrupt in its store: the cache fill read %d '
