@@ -155,7 +155,6 @@ class DirectLinkCommands:
         TempURLs issued with the old key keep working until they expire; run it again only
         after [direct_link] lifetime seconds, or those links stop working.
         """
-        from glance.store import backend
         from glance.store import links
         swift = [name for name, kind in CONF.enabled_backends.items() if kind == 'swift']
         if store is not None:
@@ -167,7 +166,6 @@ class DirectLinkCommands:
         if not swift:
             print('No Swift backend is configured: nothing to rotate.')
             return 1
-        backend.configure()
         for name in swift:
             storage_url = links.rotate_swift_key(name)
             print('Rotated the Temp-URL key of store %s (account %s); the previous key is '

@@ -55,8 +55,15 @@ CONF.register_opts(common_opts)
 CONF.register_opts(paste_deploy_opts, group='paste_deploy')
 
 
+# Client libraries of the stores that log secrets at DEBUG: botocore the signature of every
+# request it signs (so of every presigned direct link), swiftclient its requests' headers
+# (X-Auth-Token). Kept at WARNING even with debug = true.
+QUIET_LIBRARIES = ['botocore=WARN', 'boto3=WARN', 's3transfer=WARN', 'swiftclient=WARN']
+
+
 def set_config_defaults():
     """Defaults of library options that suit glance better than the libraries' own."""
+    logging.set_defaults(default_log_levels=logging.get_default_log_levels() + QUIET_LIBRARIES)
     cors.set_defaults(
         allow_headers=['Content-MD5', 'X-Image-Meta-Checksum', 'X-Storage-Token',
                        'Accept-Encoding', 'X-Auth-Token', 'X-Identity-Status', 'X-Roles',

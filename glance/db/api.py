@@ -139,22 +139,24 @@ def check_connection():
 
 # --- images -------------------------------------------------------------------------------
 
+def _location_dict(loc):
+    """A location row (ORM object or result row) as the layers above see it."""
+    return {'id': loc.id, 'url': loc.value, 'metadata': jsonutils.loads(loc.meta_data or '{}'),
+            'status': loc.status}
+
+
 def _image_dict(image):
     result = {c.name: getattr(image, c.name) for c in models.Image.__table__.columns}
     result['properties'] = {p.name: p.value for p in image.properties}
     result['tags'] = sorted(t.value for t in image.tags)
-    result['locations'] = [
-        {'id': loc.id, 'url': loc.value, 'metadata': jsonutils.loads(loc.meta_data or '{}'),
-         'status': loc.status}
-        for loc in image.locations if loc.status == 'active' and not loc.deleted]
+    result['locations'] = [_location_dict(loc) for loc in image.locations
+                           if loc.status == 'active' and not loc.deleted]
     return result
 
 
-def _get_image(session, image_id, show_deleted=False):
-    query = session.query(models.Image).filter_by(id=image_id)
-    if not show_deleted:
-        query = query.filter_by(deleted=False)
-    image = query.first()
+def _get_image(session, image_id):
+    """The live image's ORM object, for the write paths."""
+    image = session.query(models.Image).filter_by(id=image_id, deleted=False).first()
     if image is None:
         raise exception.ImageNotFound(image_id=image_id)
     return image
@@ -210,9 +212,7 @@ def _read_images(session, rows):
         for image_id, value in session.execute(_SELECT_TAGS, {'ids': ids}):
             tags.setdefault(image_id, []).append(value)
         for row in session.execute(_SELECT_LOCS, {'ids': ids}):
-            locations.setdefault(row.image_id, []).append(
-                {'id': row.id, 'url': row.value,
-                 'metadata': jsonutils.loads(row.meta_data or '{}'), 'status': row.status})
+            locations.setdefault(row.image_id, []).append(_location_dict(row))
     result = []
     for row in rows:
         image = dict(row)

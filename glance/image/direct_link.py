@@ -16,6 +16,7 @@ image, caller, project, stores and expiry, never the URL's signature.
 import datetime
 import ipaddress
 import socket
+import time
 import urllib.parse
 
 from oslo_config import cfg
@@ -49,27 +50,46 @@ direct_link_opts = [
 CONF.register_opts(direct_link_opts, group='direct_link')
 
 
+_networks = {}  # the file_clients value -> its parsed networks
+_addresses = {}  # stream endpoint -> (resolved at, its addresses)
+_ADDRESS_TTL = 60.0
+
+
+def _file_clients():
+    """[direct_link] file_clients, parsed once per value (a bad entry is logged once)."""
+    key = tuple(CONF.direct_link.file_clients)
+    if key not in _networks:
+        parsed = []
+        for entry in key:
+            try:
+                parsed.append(ipaddress.ip_network(entry.strip(), strict=False))
+            except ValueError:
+                LOG.warning('Ignoring [direct_link] file_clients entry %r: not a network',
+                            entry)
+        _networks[key] = parsed
+    return _networks[key]
+
+
 def _in_networks(addr, networks):
     try:
         ip = ipaddress.ip_address(addr)
     except (TypeError, ValueError):
         return False
-    for network in networks:
-        try:
-            if ip in ipaddress.ip_network(network.strip(), strict=False):
-                return True
-        except ValueError:
-            LOG.warning('Ignoring [direct_link] file_clients entry %r: not a network',
-                        network)
-    return False
+    return any(ip in network for network in networks)
 
 
 def _host_addresses(endpoint):
+    """The addresses of a stream node's host, resolved at most once a minute."""
+    cached = _addresses.get(endpoint)
+    if cached is not None and time.monotonic() - cached[0] < _ADDRESS_TTL:
+        return cached[1]
     host = urllib.parse.urlsplit(endpoint).hostname
     try:
-        return {info[4][0] for info in socket.getaddrinfo(host, None)}
+        found = {info[4][0] for info in socket.getaddrinfo(host, None)}
     except (OSError, UnicodeError):
-        return set()
+        found = set()
+    _addresses[endpoint] = (time.monotonic(), found)
+    return found
 
 
 def _cached_copy(image, client_addr):
@@ -107,7 +127,7 @@ def _location_links(image, client_addr):
     result = []
     for location in image['locations']:
         kind = backend.backend_type(location['metadata'].get('store'))
-        if kind == 'file' and not _in_networks(client_addr, CONF.direct_link.file_clients):
+        if kind == 'file' and not _in_networks(client_addr, _file_clients()):
             continue
         try:
             result.append(links.make(location))

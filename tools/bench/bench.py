@@ -309,47 +309,67 @@ def write(path, text):
         f.write(textwrap.dedent(text).lstrip())
 
 
-class Ours:
-    name = 'ours'
+def write_ini(path, sections):
+    with open(path, 'w') as f:
+        for section, options in sections.items():
+            f.write('[%s]\n' % section)
+            for key, value in options.items():
+                f.write('%s = %s\n' % (key, value))
 
-    def __init__(self, work, python):
-        self.dir = os.path.join(work, 'ours')
+
+class _Process:
+    """A server that is one process tree under ``self.proc``."""
+
+    proc = None
+
+    @property
+    def pids(self):
+        return [self.proc.pid]
+
+    def stop(self):
+        stop(self.proc)
+
+    def store_path(self, image_id):
+        return os.path.join(self.store, image_id)
+
+
+class Ours(_Process):
+    """glance-api and glance-stream, 2 workers each.
+
+    ``store`` replaces the file store: (backend type, {its options}); ``api_extra`` adds
+    sections to glance-api's configuration.
+    """
+
+    def __init__(self, work, python, name='ours', store=None, api_extra=None):
+        self.name = name
+        self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
         self.python = python
         self.api_port, self.stream_port = free_port(), free_port()
         self.url = 'http://127.0.0.1:%d' % self.api_port
         self.store = os.path.join(self.dir, 'images')
         self.cache = os.path.join(self.dir, 'cache')
+        kind, options = store or ('file', {'filesystem_store_datadir': self.store})
         key = os.urandom(32).hex()
         for svc, port in (('api', self.api_port), ('stream', self.stream_port)):
-            write(os.path.join(self.dir, 'glance-%s.conf' % svc), """
-                [DEFAULT]
-                bind_host = 127.0.0.1
-                bind_port = %(port)d
-                workers = 2
-                state_path = %(dir)s/state
-                enabled_backends = local:file
-                log_file = %(dir)s/glance-%(svc)s.log
-                [paste_deploy]
-                flavor = noauth
-                config_file = %(root)s/etc/glance-%(svc)s-paste.ini
-                [database]
-                connection = sqlite:///%(dir)s/glance.sqlite
-                [glance_store]
-                default_backend = local
-                [local]
-                filesystem_store_datadir = %(store)s
-                [stream]
-                endpoints = http://127.0.0.1:%(stream_port)d
-                ticket_key = %(key)s
-                [cache]
-                directory = %(cache)s
-                max_size = %(cache_size)d
-                max_image_share = 0.9
-                metrics_log_interval = 0
-                """ % {'port': port, 'dir': self.dir, 'svc': svc, 'root': ROOT,
-                       'store': self.store, 'stream_port': self.stream_port, 'key': key,
-                       'cache': self.cache, 'cache_size': 3 * GiB})
+            sections = {
+                'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': port, 'workers': 2,
+                            'state_path': self.dir + '/state',
+                            'enabled_backends': 'objects:' + kind,
+                            'log_file': '%s/glance-%s.log' % (self.dir, svc)},
+                'paste_deploy': {'flavor': 'noauth',
+                                 'config_file': '%s/etc/glance-%s-paste.ini' % (ROOT, svc)},
+                'database': {'connection': 'sqlite:///%s/glance.sqlite' % self.dir},
+                'glance_store': {'default_backend': 'objects'},
+                'objects': options,
+                'stream': {'endpoints': 'http://127.0.0.1:%d' % self.stream_port,
+                           'ticket_key': key},
+                'cache': {'directory': self.cache, 'max_size': 3 * GiB,
+                          'max_image_share': 0.9, 'metrics_log_interval': 0},
+            }
+            if svc == 'api':
+                sections.update(api_extra or {})
+            write_ini(os.path.join(self.dir, 'glance-%s.conf' % svc), sections)
         conf = os.path.join(self.dir, 'glance-api.conf')
         subprocess.run([python, '-m', 'glance.cmd.manage', '--config-file', conf, 'db',
                         'sync'], check=True, capture_output=True, cwd=ROOT)
@@ -377,16 +397,12 @@ class Ours:
             stop(proc)
 
     def evict(self, image_id):
-        sys.path.insert(0, ROOT)
         subprocess.run([self.python, '-m', 'glance.cmd.manage', '--config-file',
                         os.path.join(self.dir, 'glance-api.conf'), 'cache', 'evict',
                         image_id], check=True, capture_output=True, cwd=ROOT)
 
-    def store_path(self, image_id):
-        return os.path.join(self.store, image_id)
 
-
-class Upstream:
+class Upstream(_Process):
     name = 'upstream'
 
     def __init__(self, work, venv):
@@ -451,7 +467,6 @@ class Upstream:
             buffer-size = 65535
             add-header = Connection: close
             """ % {'port': self.port})
-        self.proc = None
 
     def start(self):
         log = os.path.join(self.dir, 'uwsgi.out')
@@ -462,18 +477,8 @@ class Upstream:
                           env=dict(os.environ, OS_GLANCE_CONFIG_DIR=self.dir))
         wait_http(self.url + '/versions', self.proc, log)
 
-    @property
-    def pids(self):
-        return [self.proc.pid]
 
-    def stop(self):
-        stop(self.proc)
-
-    def store_path(self, image_id):
-        return os.path.join(self.store, image_id)
-
-
-class Nginx:
+class Nginx(_Process):
     name = 'nginx'
 
     def __init__(self, work, root):
@@ -505,20 +510,12 @@ class Nginx:
                 }
             }
             """ % {'dir': self.dir, 'port': self.port, 'root': root})
-        self.proc = None
 
     def start(self):
         log = os.path.join(self.dir, 'nginx.out')
         self.proc = start(['nginx', '-p', self.dir, '-c', os.path.join(self.dir, 'nginx.conf')],
                           log)
         wait_http(self.url + '/', self.proc, log)
-
-    @property
-    def pids(self):
-        return [self.proc.pid]
-
-    def stop(self):
-        stop(self.proc)
 
 
 # --- counting backend reads ----------------------------------------------------------------
@@ -553,9 +550,8 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.results = []
-        self.headers = {'ours': {'X-Roles': 'admin,member,reader,service',
-                                 'X-Project-Id': 'bench'},
-                        'upstream': {}, 'nginx': {}}
+        ours = {'X-Roles': 'admin,member,reader,service', 'X-Project-Id': 'bench'}
+        self.headers = {'ours': ours, 'ours-s3': ours, 'upstream': {}, 'nginx': {}}
 
     def record(self, phase, server, meter, n, unit, latencies=None, nbytes=None,
                errors=None, **extra):
@@ -737,17 +733,48 @@ class Bench:
         return self.record('range 1 MiB (8 clients)', name, m, len(lat), 'request', lat,
                            nbytes=MiB * len(lat), errors=err)
 
-    def phase_direct_links(self, ours, image_id):
-        def get(client, i):
-            status, _, _ = client.request('GET', '%s/v2/images/%s/direct-link'
-                                          % (ours.url, image_id), redirects=0)
-            assert status in (200, 409), status
+    def phase_direct_links(self, ours, image_id, label):
+        """Link issue latency; every answer must be a link (200), never a refusal."""
+        url = '%s/v2/images/%s/direct-link' % (ours.url, image_id)
 
+        def get(client, i):
+            status, _, body = client.request('GET', url, redirects=0)
+            assert status == 200, (status, body[:200])
+
+        headers = dict(self.headers['ours'], **{'X-Roles': 'service'})
         with Meter(ours.pids) as m:
-            lat, _, err = run_clients(16, self.args.direct_links, 60, get,
-                                      dict(self.headers['ours'], **{'X-Roles': 'service'}))
-        return self.record('direct-link issue (16 clients)', 'ours', m, len(lat), 'request',
-                           lat, errors=err)
+            lat, _, err = run_clients(16, self.args.direct_links, 60, get, headers)
+        client = Client(headers)
+        link = client.json('GET', url)
+        client.close()
+        return self.record('direct-link issue, %s (16 clients)' % label, ours.name, m,
+                           len(lat), 'request', lat, errors=err, link_store=link['store'])
+
+    def phase_s3_direct_links(self, s3_env, path):
+        """The same against an S3 backend (SeaweedFS): presigning is the work there."""
+        store = {'s3_store_host': s3_env['S3_ENDPOINT'],
+                 's3_store_access_key': s3_env['S3_ACCESS_KEY'],
+                 's3_store_secret_key': s3_env['S3_SECRET_KEY'],
+                 's3_store_bucket': s3_env['S3_BUCKETS'].split()[0],
+                 's3_store_create_bucket_on_put': 'false',
+                 's3_store_bucket_url_format': 'path',
+                 's3_store_region_name': s3_env.get('S3_REGION', 'us-east-1')}
+        ours = Ours(self.args.work, self.args.python, name='ours-s3', store=('s3', store),
+                    api_extra={'direct_link': {
+                        's3_access_key': s3_env['S3_RO_ACCESS_KEY'],
+                        's3_secret_key': s3_env['S3_RO_SECRET_KEY']}})
+        ours.start()
+        try:
+            image_id = self.upload(ours, path, False)
+            entry = self.phase_direct_links(ours, image_id, 'S3')
+            client = Client(dict(self.headers['ours'], **{'X-Roles': 'service'}))
+            link = client.json('GET', '%s/v2/images/%s/direct-link' % (ours.url, image_id))
+            status, _, count = client.request('GET', link['url'], sink=True)
+            client.close()
+            assert status == 200 and count == os.path.getsize(path), (status, count)
+            return entry
+        finally:
+            ours.stop()
 
     def phase_stream_rss(self, ours, image_id, size, big_path):
         """glance-stream's memory while it streams from the backend.
@@ -781,6 +808,17 @@ class Bench:
                            source=headers.get('X-Image-Cache'),
                            worker_rss_peak_mib=round(m.peak_proc / MiB, 1),
                            worker_rss_growth_mib=round(m.growth_proc / MiB, 1))
+
+
+def read_env(path):
+    """The variables of a service script's env file (export NAME=value lines)."""
+    values = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith('export ') and '=' in line:
+                name, _, value = line[len('export '):].strip().partition('=')
+                values[name] = value.strip('\'"')
+    return values
 
 
 def make_image_file(path, size):
@@ -895,6 +933,8 @@ def main():
     parser.add_argument('--shows', type=int, default=2000)
     parser.add_argument('--ranges', type=int, default=400)
     parser.add_argument('--direct-links', type=int, default=1000)
+    parser.add_argument('--s3-env', help='env file of ../shared/services/s3-start.sh: also '
+                        'measure direct links on S3')
     args = parser.parse_args()
 
     if os.path.exists(args.work):
@@ -911,7 +951,8 @@ def main():
     make_image_file(herd, args.herd_size)
     make_image_file(huge, args.stream_size)
 
-    ours = Ours(args.work, args.python)
+    ours = Ours(args.work, args.python,
+                api_extra={'direct_link': {'file_clients': '127.0.0.0/8'}})
     upstream = Upstream(args.work, args.upstream_venv)
     bench = Bench(args)
     started = time.monotonic()
@@ -945,7 +986,9 @@ def main():
         bench.phase_herd(ours, herd)
         bench.phase_herd(upstream, herd)
         print('Direct links', flush=True)
-        bench.phase_direct_links(ours, ids['ours'])
+        bench.phase_direct_links(ours, ids['ours'], 'file')
+        if args.s3_env:
+            bench.phase_s3_direct_links(read_env(args.s3_env), herd)
         print('glance-stream RSS', flush=True)
         bench.phase_stream_rss(ours, ids['ours'], args.image_size, huge)
     finally:

@@ -82,6 +82,13 @@ def skip_unless(service):
 GLANCE_SWIFT_PASSWORD = 'glancepw'  # keystone_seed_swift.py's user owning the image account
 
 
+def single_backend(kind, options):
+    """``common_conf`` for servers whose one backend, "objects", is of this kind."""
+    return {'DEFAULT': {'enabled_backends': 'objects:%s' % kind},
+            'glance_store': {'default_backend': 'objects'},
+            'objects': options}
+
+
 def s3_store(env):
     """The options of an S3 backend on the script's bucket, with the read-write keys.
 

@@ -26,7 +26,8 @@ class DirectLinkTest(test_data_path.DataTest):
 
 class TestPolicyAndStatus(DirectLinkTest):
 
-    server_kwargs = {'api_conf': {'direct_link': {'file_clients': '127.0.0.0/8'}}}
+    # a bad entry is skipped with a warning, the good one still applies
+    server_kwargs = {'api_conf': {'direct_link': {'file_clients': 'not-a-network, 127.0.0.0/8'}}}
 
     def test_service_and_admin_get_a_file_link(self):
         image, data = self.active_image()
@@ -71,6 +72,24 @@ class TestPolicyAndStatus(DirectLinkTest):
         self.assertEqual(204, resp.status_code)
         self.assertEqual(403, self.link(image['id']).status_code)
         self.assertEqual(200, self.link(image['id'], 'admin').status_code)
+
+    def test_a_bad_file_clients_entry_is_reported_once(self):
+        image, _ = self.active_image()
+        for _ in range(3):
+            self.assertEqual(200, self.link(image['id']).status_code)
+        warnings = [line for line in self.servers.api.log().splitlines()
+                    if "file_clients entry 'not-a-network'" in line]
+        self.assertEqual(1, len(warnings), warnings)  # one worker, parsed once
+
+    def test_rotate_key_needs_a_swift_store(self):
+        result = self.servers.manage('direct-link', 'rotate-key', check=False)
+        self.assertEqual(1, result.returncode)
+        self.assertIn('No Swift backend is configured', result.stdout)
+        result = self.servers.manage('direct-link', 'rotate-key', '--store', 'local',
+                                     check=False)
+        self.assertEqual(1, result.returncode)
+        self.assertIn('local is not a Swift backend', result.stdout)
+        self.assertNotIn('Traceback', result.stderr)
 
     def test_every_issue_is_logged_without_the_url(self):
         image, _ = self.active_image()

@@ -61,7 +61,14 @@ class LinkTest(base.FunctionalTest):
                             headers=self.service)
         self.assertEqual(200, resp.status_code,
                          '%s\n%s' % (resp.text, self.servers.api.log()[-3000:]))
-        return resp.json()
+        body = resp.json()
+        # the issue is logged, the link's signature never is
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(body['url']).query)
+        signature = (query.get('temp_url_sig') or query.get('X-Amz-Signature'))[0]
+        log = self.servers.api.log()
+        self.assertIn('Direct link issued: image %s' % image_id, log)
+        self.assertNotIn(signature.split(':')[-1], log)
+        return body
 
     def assert_fetches(self, url, data):
         status, body = curl('GET', url)
@@ -99,10 +106,7 @@ class TestSwiftTempURL(LinkTest):
         store.update({'swift_store_large_object_size': '1',
                       'swift_store_large_object_chunk_size': '1'})
         cls.server_kwargs = {
-            'common_conf': {
-                'DEFAULT': {'enabled_backends': 'objects:swift'},
-                'glance_store': {'default_backend': 'objects'},
-                'objects': store},
+            'common_conf': services.single_backend('swift', store),
             'api_conf': {'direct_link': {'lifetime': LIFETIME, 'swift_digest': 'sha512',
                                          'swift_key_cache_time': 0}}}
         super().setUpClass()
@@ -197,9 +201,7 @@ class TestS3Presigned(LinkTest):
         store = services.s3_store(env)
         cls.bucket = store['s3_store_bucket']
         cls.server_kwargs = {
-            'common_conf': {'DEFAULT': {'enabled_backends': 'objects:s3'},
-                            'glance_store': {'default_backend': 'objects'},
-                            'objects': store},
+            'common_conf': services.single_backend('s3', store),
             'api_conf': {'direct_link': {'lifetime': LIFETIME,
                                          's3_access_key': env['S3_RO_ACCESS_KEY'],
                                          's3_secret_key': env['S3_RO_SECRET_KEY']}}}
@@ -255,9 +257,7 @@ class TestS3PresignedWithStoreKeys(LinkTest):
         env = services.skip_unless(services.s3)
         cls.env = env
         cls.server_kwargs = {
-            'common_conf': {'DEFAULT': {'enabled_backends': 'objects:s3'},
-                            'glance_store': {'default_backend': 'objects'},
-                            'objects': services.s3_store(env)},
+            'common_conf': services.single_backend('s3', services.s3_store(env)),
             'api_conf': {'direct_link': {'lifetime': LIFETIME}}}
         super().setUpClass()
 

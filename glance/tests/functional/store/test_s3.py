@@ -20,10 +20,7 @@ class TestS3Backend(base.FunctionalTest):
         cls.env = env
         store = services.s3_store(env)
         cls.bucket = store['s3_store_bucket']
-        cls.server_kwargs = {'common_conf': {
-            'DEFAULT': {'enabled_backends': 'objects:s3'},
-            'glance_store': {'default_backend': 'objects'},
-            'objects': store}}
+        cls.server_kwargs = {'common_conf': services.single_backend('s3', store)}
         super().setUpClass()
 
     def setUp(self):

@@ -23,10 +23,8 @@ class TestSwiftBackend(base.FunctionalTest):
         services.skip_unless(services.swift_keystone)
         cls.container = 'glance-test-%d' % os.getpid()
         cls.ref_file = os.path.join('/tmp', 'glance-swift-refs-%d.conf' % os.getpid())
-        cls.server_kwargs = {'common_conf': {
-            'DEFAULT': {'enabled_backends': 'objects:swift'},
-            'glance_store': {'default_backend': 'objects'},
-            'objects': services.swift_store(cls.container, cls.ref_file)}}
+        store = services.swift_store(cls.container, cls.ref_file)
+        cls.server_kwargs = {'common_conf': services.single_backend('swift', store)}
         super().setUpClass()
 
     @classmethod
