@@ -9,6 +9,7 @@ glance/db/migrations are the source of truth for the schema; these models must m
 from oslo_db.sqlalchemy import models
 from oslo_utils import timeutils
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
 
 
@@ -170,3 +171,23 @@ class CacheInvalidation(Base):
     endpoint = sa.Column(sa.String(255), nullable=False)
     created_at = sa.Column(sa.DateTime, nullable=False, default=now)
     attempts = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class ImagePieces(Base):
+    """The piece map of an image's data: a digest for every ``piece_size`` bytes, in order.
+
+    Written with the image's other hashes at upload (or by glance-stream on the first full
+    verified read of an image that has none); never changed afterwards, since an active
+    image's bytes never change.
+    """
+
+    __tablename__ = 'image_pieces'
+
+    image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
+                         primary_key=True)
+    algo = sa.Column(sa.String(32), nullable=False)
+    piece_size = sa.Column(sa.BigInteger, nullable=False)
+    image_size = sa.Column(sa.BigInteger, nullable=False)
+    digests = sa.Column(sa.LargeBinary().with_variant(mysql.LONGBLOB(), 'mysql'),
+                        nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=now)
