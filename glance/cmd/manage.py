@@ -75,7 +75,7 @@ class CacheCommands:
 
     def list(self):
         """List the cached and queued images of every node."""
-        from glance.stream import client
+        from glance.common import stream_client as client
         for endpoint, result in sorted(client.call_all('GET', '/cache').items()):
             if result is None or result[0] != 200:
                 print('%s: unreachable or without a cache' % endpoint)
@@ -98,8 +98,8 @@ class CacheCommands:
         """Queue an image for caching on the node that owns it."""
         import time
 
-        from glance.stream import client
-        from glance.stream import nodes
+        from glance.common import stream_client as client
+        from glance.common import stream_nodes as nodes
         endpoint = nodes.pick(image_id)
         status, _ = client.call(endpoint, 'PUT', '/cache/%s' % image_id)
         if status != 202:
@@ -124,7 +124,7 @@ class CacheCommands:
     @args('image_id', help='The image to evict.')
     def evict(self, image_id):
         """Evict an image from every node's cache."""
-        from glance.stream import client
+        from glance.common import stream_client as client
         failed = [e for e, r in client.call_all('DELETE', '/cache/%s' % image_id).items()
                   if r is None or r[0] not in (204, 404)]
         for endpoint in failed:
@@ -133,7 +133,7 @@ class CacheCommands:
 
     def prune(self):
         """Evict least recently used images until each node is within its max_size."""
-        from glance.stream import client
+        from glance.common import stream_client as client
         for endpoint, result in sorted(client.call_all('POST', '/cache/prune').items()):
             if result is None or result[0] != 200:
                 print('%s: unreachable or without a cache' % endpoint)

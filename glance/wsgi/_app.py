@@ -2,6 +2,7 @@
 
 import os
 
+from glance.common import background
 from glance.common import config
 
 
@@ -14,4 +15,30 @@ def init(service):
     config.parse_args(argv, prog=service)
     config.setup_logging('glance')
     config.ensure_state_path()
-    return config.load_paste_app(service)
+    app = config.load_paste_app(service)
+    _start_background_after_fork(service)
+    return app
+
+
+def _start_background_after_fork(service):
+    """Background work belongs to workers: under uWSGI, start it after the fork.
+
+    With ``lazy-apps`` the app is loaded in each worker (worker_id > 0): start now. Loaded
+    in the master, it starts in each worker through uWSGI's post-fork hook. Other servers
+    (gunicorn, mod_wsgi) import this module in the worker.
+    """
+    try:
+        import uwsgi
+    except ImportError:
+        background.start(service)
+        return
+    if uwsgi.worker_id() > 0:
+        background.start(service)
+        return
+    previous = getattr(uwsgi, 'post_fork_hook', None)
+
+    def hook():
+        if previous is not None:
+            previous()
+        background.start(service)
+    uwsgi.post_fork_hook = hook

@@ -9,10 +9,10 @@ import webob
 
 from glance.api import resource
 from glance.common import exception
+from glance.common import stream_client as client
+from glance.common import stream_nodes as nodes
 from glance.image import service
 from glance import policy
-from glance.stream import client
-from glance.stream import nodes
 
 CLEAR_TARGETS = ('cache', 'queue', 'both')
 

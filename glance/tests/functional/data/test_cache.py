@@ -17,8 +17,8 @@ import eventlet
 import eventlet.wsgi
 import requests
 
+from glance.common import stream_client as client
 from glance.common import ticket
-from glance.stream import client
 from glance.tests.functional import base
 from glance.tests.functional.data import test_data_path
 

@@ -13,8 +13,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import stream_nodes as nodes  # noqa: F401  (registers [stream] endpoints)
 from glance.common import ticket
-from glance.stream import nodes  # noqa: F401  (registers [stream] endpoints)
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
