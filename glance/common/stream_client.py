@@ -44,12 +44,12 @@ def call(endpoint, method, path, headers=None, timeout=10):
         return status, None
 
 
-def call_all(method, path, headers=None):
+def call_all(method, path, headers=None, timeout=10):
     """{endpoint: (status, body)} for every node; an unreachable node maps to None."""
     results = {}
     for endpoint in CONF.stream.endpoints:
         try:
-            results[endpoint] = call(endpoint, method, path, headers)
+            results[endpoint] = call(endpoint, method, path, headers, timeout=timeout)
         except exception.ServiceUnavailable:
             results[endpoint] = None
     return results

@@ -271,7 +271,7 @@ def upload(context, image_id, body, size, store=None):
         image = db_api.image_activate(
             image_id, {'size': written, 'checksum': checksum,
                        'os_hash_algo': CONF.hashing_algorithm, 'os_hash_value': multihash},
-            location, pieces=piece_map.as_values() if piece_map.length == written else None)
+            location, pieces=piece_map.as_values() if piece_map.image_size == written else None)
     except BaseException as e:
         _abandon(image_id, store, location)
         if isinstance(e, store_exc.StorageFull):

@@ -62,13 +62,51 @@ def data_response(req, image, read_range):
         resp.status_int = 206
         resp.headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end, size)
     if req.method != 'HEAD' and size:
-        source, resp.app_iter = read_range(start, end)
+        source, body = read_range(start, end)
+        resp.app_iter = _primed(body)
         if source:
             resp.headers['X-Image-Cache'] = source
     # After app_iter, which resets it: clients need the length to detect a cut transfer.
     # A cache hit's body is a FileRange, which the eventlet server sends with sendfile.
     resp.content_length = end - start + 1 if size else 0
     return resp
+
+
+def _primed(body):
+    """The body with its first chunk already read.
+
+    An error that comes before any byte (the data missing from its store, a store that
+    does not answer, a corrupt first piece) is then raised here, and answered with its
+    own status instead of a 200 cut short. A cached file range is left as it is, for
+    sendfile.
+    """
+    if getattr(body, 'sendfile_fd', None) is not None:
+        return body
+    iterator = iter(body)
+    try:
+        first = next(iterator)
+    except StopIteration:
+        return []
+    return _Primed(first, iterator)
+
+
+class _Primed:
+    """An iterator whose first chunk was read ahead; close() reaches the one below."""
+
+    def __init__(self, first, iterator):
+        self.first = first
+        self.iterator = iterator
+
+    def __iter__(self):
+        if self.first is not None:
+            first, self.first = self.first, None
+            yield first
+        yield from self.iterator
+
+    def close(self):
+        close = getattr(self.iterator, 'close', None)
+        if close is not None:
+            close()
 
 
 def no_data_response(req):
