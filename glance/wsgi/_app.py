@@ -4,6 +4,7 @@ import os
 
 from glance.common import background
 from glance.common import config
+from glance.common import memory
 
 
 def init(service):
@@ -15,6 +16,7 @@ def init(service):
     config.parse_args(argv, prog=service)
     config.setup_logging('glance')
     config.ensure_state_path()
+    memory.fix_mmap_threshold()
     app = config.load_paste_app(service)
     _start_background_after_fork(service)
     return app

@@ -209,18 +209,34 @@ class TestTicketsAndRanges(DataTest):
 class TestCorruption(DataTest):
 
     def test_corrupt_object_aborts_the_transfer(self):
-        data = os.urandom(4 * 1024 * 1024)
+        # 12 MiB: the first 8 MiB piece is intact and sent, the second is corrupt
+        data = os.urandom(12 * 1024 * 1024)
         image = self.create()
         self.upload(image['id'], data)
         path = os.path.join(self.servers.store_dir, image['id'])
         with open(path, 'r+b') as f:
-            f.seek(3 * 1024 * 1024)
+            f.seek(10 * 1024 * 1024)
             f.write(b'\0' * 16)
         received = b''
         with self.assertRaises(requests.exceptions.RequestException):
-            resp = self.download(image['id'], stream=None)
-            received = resp.content
-        self.assertNotEqual(data, received)
+            resp = self.session.get(self.servers.api_url + '/v2/images/%s/file' % image['id'],
+                                    headers=self.headers(), stream=True)
+            self.assertEqual(200, resp.status_code)
+            for chunk in resp.iter_content(1024 * 1024):
+                received += chunk
+        self.assertEqual(data[:len(received)], received)  # what came was right...
+        self.assertLessEqual(len(received), 8 * 1024 * 1024)  # ...and stopped before the bad piece
+
+    def test_corrupt_first_piece_is_refused_before_any_byte(self):
+        data = os.urandom(4 * 1024 * 1024)
+        image = self.create()
+        self.upload(image['id'], data)
+        with open(os.path.join(self.servers.store_dir, image['id']), 'r+b') as f:
+            f.seek(3 * 1024 * 1024)
+            f.write(b'\0' * 16)
+        resp = self.download(image['id'])
+        self.assertEqual(502, resp.status_code)
+        self.assertNotIn(data[:1024], resp.content)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if 'Image %s data is corrupt' % image['id'] in self.servers.stream.log():
