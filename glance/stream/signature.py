@@ -6,6 +6,7 @@ expiry, made with ``[stream] ticket_key`` by glance-api or glance-manage
 signature is 401, before the app sees it.
 """
 
+from oslo_log import log as logging
 import webob.dec
 import webob.exc
 
@@ -13,6 +14,8 @@ from glance.common import exception
 from glance.common import stream_client
 from glance.common import ticket
 from glance import context
+
+LOG = logging.getLogger(__name__)
 
 
 class CacheSignature:
@@ -26,7 +29,9 @@ class CacheSignature:
         try:
             ticket.verify_request(req.method, path,
                                   req.headers.get(stream_client.AUTH_HEADER, ''))
-        except exception.GlanceException:
+        except exception.GlanceException as e:
+            LOG.warning('Refused an unsigned or badly signed cache call %s %s: %s',
+                        req.method, path, e)
             return webob.exc.HTTPUnauthorized(explanation='The cache API needs a signed call.')
         req.environ['glance.context'] = context.RequestContext(is_admin=True,
                                                                roles=['admin'])

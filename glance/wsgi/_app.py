@@ -1,5 +1,6 @@
 """Build a service's paste application for an external WSGI server."""
 
+import ctypes
 import os
 
 from glance.common import background
@@ -7,9 +8,24 @@ from glance.common import config
 from glance.common import memory
 
 
+def _getenv(name):
+    """An environment variable as the process has it now.
+
+    uWSGI's ``env =`` option sets variables with putenv() after the Python interpreter took
+    its copy of the environment (pyuwsgi starts from Python), so os.environ misses them.
+    """
+    value = os.environ.get(name)
+    if value is None:
+        getenv = ctypes.CDLL(None).getenv
+        getenv.restype = ctypes.c_char_p
+        raw = getenv(name.encode())
+        value = raw.decode() if raw else None
+    return value
+
+
 def init(service):
     """Parse config (GLANCE_CONFIG_FILE or the default search path), set logging, load."""
-    files = os.environ.get('GLANCE_CONFIG_FILE')
+    files = _getenv('GLANCE_CONFIG_FILE')
     argv = []
     for path in (files.split(',') if files else []):
         argv += ['--config-file', path]

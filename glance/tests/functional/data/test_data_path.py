@@ -190,6 +190,10 @@ class TestTicketsAndRanges(DataTest):
                  ('bytes=-7', 206, self.data[-7:]),
                  ('bytes=1000-%d' % (size * 2), 206, self.data[1000:]),
                  ('bytes=0-1,5-6', 200, self.data),
+                 # RFC 9110: an invalid range (last < first) or a malformed header is
+                 # ignored, and so is a range whose If-Range validator is not ours
+                 ('bytes=5-4', 200, self.data),
+                 ('items=0-5', 200, self.data),
                  (None, 200, self.data)]
         for header, status, body in cases:
             resp = self.ranged(header)
@@ -197,8 +201,23 @@ class TestTicketsAndRanges(DataTest):
             self.assertEqual(body, resp.content, header)
             if status == 206:
                 self.assertTrue(resp.headers['Content-Range'].endswith('/%d' % size))
-        for header in ('bytes=%d-' % size, 'bytes=5-4', 'bytes=-0'):
-            self.assertEqual(416, self.ranged(header).status_code, header)
+        for header in ('bytes=%d-' % size, 'bytes=-0'):
+            resp = self.ranged(header)
+            self.assertEqual(416, resp.status_code, header)
+            self.assertEqual('bytes */%d' % size, resp.headers['Content-Range'])
+
+    def test_if_range(self):
+        etag = self.ranged(None).headers['ETag'].strip('"')
+        url = self.servers.api_url + '/v2/images/%s/file' % self.image['id']
+        matching = self.session.get(url, headers=self.headers(
+            Range='bytes=10-19', **{'If-Range': '"%s"' % etag}))
+        self.assertEqual(206, matching.status_code)
+        self.assertEqual(self.data[10:20], matching.content)
+        for validator in ('"not-the-etag"', 'W/"%s"' % etag, 'Wed, 21 Oct 2015 07:28:00 GMT'):
+            other = self.session.get(url, headers=self.headers(
+                Range='bytes=10-19', **{'If-Range': validator}))
+            self.assertEqual(200, other.status_code, validator)
+            self.assertEqual(self.data, other.content)
 
     def test_range_through_the_redirect(self):
         resp = self.download(self.image['id'], Range='bytes=100-199')

@@ -41,8 +41,10 @@ class _Backend:
         return image
 
     def __call__(self, image):
-        """The image's chunks, verified as glance.store.reader verifies a whole read: the
-        last chunk is held back until the multihash matches."""
+        """The image's chunks, verified as glance.store.reader verifies a whole read.
+
+        The last chunk is held back until the multihash matches.
+        """
         self.opens += 1
         data = bytes(self.images[image['id']])
         hasher = hashlib.new(image['os_hash_algo'])
