@@ -24,8 +24,8 @@ the cache reports itself degraded (metrics, ``GET /cache``, ``/healthcheck``) an
 itself, re-creating what it needs, once the disk allows. Evicting an entry while readers
 stream it does not cut them: they hold the file open.
 
-Hits take no write lock: they are counted in memory and written to the index at most once a
-second, in a native thread.
+Hits take no write lock: they (and the counters) are kept in memory and written to the index
+at most once a second, in a native thread.
 """
 
 import contextlib
@@ -148,7 +148,7 @@ class ImageCache:
         self._ready = False
         self._last_heal = 0.0
         self._pending_hits = {}  # image id -> [hits, last access], not yet in the index
-        self._pending_bytes = 0
+        self._pending_counts = {}  # counter -> increment, not yet in the index
         self._flushing = False
         self._last_flush = time.monotonic()
         self.ensure_ready()
@@ -298,9 +298,15 @@ class ImageCache:
             db.close()
 
     def _count(self, db=None, **increments):
+        """Add to the counters: in this transaction, or else in memory until the next flush.
+
+        A request must not take the index's write lock just to count itself.
+        """
         if db is None:
-            with self._db() as db:
-                return self._count(db, **increments)
+            for name, value in increments.items():
+                self._pending_counts[name] = self._pending_counts.get(name, 0) + value
+            self._maybe_flush()
+            return
         for name, value in increments.items():
             db.execute('UPDATE counters SET value = value + ? WHERE name = ?', (value, name))
 
@@ -350,25 +356,37 @@ class ImageCache:
         entry = self._pending_hits.setdefault(image_id, [0, 0.0])
         entry[0] += 1
         entry[1] = time.time()
-        self._pending_bytes += nbytes
+        self._pending_counts['hits'] = self._pending_counts.get('hits', 0) + 1
+        self._pending_counts['bytes_from_cache'] = (
+            self._pending_counts.get('bytes_from_cache', 0) + nbytes)
+        self._maybe_flush()
+
+    def _maybe_flush(self):
         if not self._flushing and time.monotonic() - self._last_flush >= 1.0:
             self._flushing = True
             eventlet.spawn_n(self._flush_in_thread)
 
+    def _take_pending(self):
+        """What is counted in memory, handed over (in the green thread that counts)."""
+        hits, self._pending_hits = self._pending_hits, {}
+        counts, self._pending_counts = self._pending_counts, {}
+        self._last_flush = time.monotonic()
+        return hits, counts
+
     def _flush_in_thread(self):
         try:
-            tpool.execute(self.flush_hits)
+            tpool.execute(self._write_pending, *self._take_pending())
         except _CACHE_ERRORS as e:
             LOG.warning('Could not record cache hits: %s', _describe(e))
         finally:
             self._flushing = False
 
     def flush_hits(self):
-        """Write the hits counted in memory to the index (one transaction)."""
-        hits, self._pending_hits = self._pending_hits, {}
-        nbytes, self._pending_bytes = self._pending_bytes, 0
-        self._last_flush = time.monotonic()
-        if not hits and not nbytes:
+        """Write the hits and counters kept in memory to the index (one transaction)."""
+        self._write_pending(*self._take_pending())
+
+    def _write_pending(self, hits, counts):
+        if not hits and not counts:
             return
         with self._db() as db:
             clock = self._clock(db)
@@ -381,8 +399,7 @@ class ImageCache:
                 db.execute('UPDATE entries SET hits = hits + ?, last_accessed = ?, '
                            'priority = ? WHERE image_id = ?',
                            (count, last_accessed, priority, image_id))
-            self._count(db, hits=sum(count for count, _ in hits.values()),
-                        bytes_from_cache=nbytes)
+            self._count(db, **counts)
 
     @staticmethod
     def _clock(db):
