@@ -273,7 +273,9 @@ def upload(context, image_id, body, size, store=None):
                        'os_hash_algo': CONF.hashing_algorithm, 'os_hash_value': multihash},
             location, pieces=piece_map.as_values() if piece_map.image_size == written else None)
     except BaseException as e:
-        _abandon(image_id, store, location)
+        # A Duplicate means the object at that path is not this upload's: leave it alone.
+        _abandon(image_id, store, location,
+                 delete_data=not isinstance(e, store_exc.Duplicate))
         if isinstance(e, store_exc.StorageFull):
             raise exception.LimitExceeded(reason='the image store is full')
         if isinstance(e, store_exc.Duplicate):
@@ -307,10 +309,10 @@ def _limit(owner):
     return cap, exception.ImageSizeLimitExceeded
 
 
-def _abandon(image_id, store, location):
+def _abandon(image_id, store, location, delete_data=True):
     """Undo a failed upload: delete what was written, put the image back to queued."""
     location = location or backend.expected_location(store, image_id)
-    if location is not None:
+    if location is not None and delete_data:
         try:
             backend.delete(location)
         except Exception as e:

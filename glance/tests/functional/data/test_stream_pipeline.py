@@ -193,6 +193,23 @@ class TestCacheFaults(CachedPipelineTest):
         self.assertTrue(os.path.isdir(os.path.join(self.cache_dir, 'data')))
         self.assertIn('degraded', self.servers.stream.log())
 
+    def test_broken_index_degrades_then_is_rebuilt(self):
+        image, data = self.active_image(2 * MiB)
+        self.download(image['id'])
+        index = os.path.join(self.cache_dir, 'index.sqlite')
+        for suffix in ('-wal', '-shm'):
+            if os.path.exists(index + suffix):
+                os.unlink(index + suffix)
+        with open(index, 'wb') as f:
+            f.write(b'this is not a database' * 100)
+        for _ in range(3):
+            resp = self.download(image['id'])
+            self.assertEqual(200, resp.status_code)
+            self.assertEqual(data, resp.content)
+        self.assertTrue(_wait(lambda: self.download(image['id']).headers.get(
+            'X-Image-Cache') == 'hit', timeout=20))
+        self.assertIn('rebuilt empty', self.servers.stream.log())
+
     def test_corrupted_cached_file_is_caught_by_the_scrub(self):
         image, data = self.active_image(3 * MiB)
         self.download(image['id'])
