@@ -15,6 +15,7 @@ from glance.common import wsgi
 from glance.db import api as db_api
 from glance.image import data
 from glance.image import direct_link
+from glance.image import inspection
 from glance.image import quota
 from glance.image import recovery
 from glance.image import service
@@ -39,7 +40,7 @@ def list_api_opts():
                   data.list_opts(), recovery.list_opts(), backend.list_opts(),
                   ticket.list_opts(), nodes.list_opts(), image_data.list_opts(),
                   direct_link.list_opts(), links.list_opts(), pieces.list_opts(),
-                  reader.list_opts())
+                  reader.list_opts(), inspection.list_opts())
 
 
 def list_stream_opts():
