@@ -19,12 +19,12 @@ goes back to queued.
 """
 
 import eventlet
-from eventlet import patcher
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils.imageutils import format_inspector
 
 from glance.common import exception
+from glance.common import native
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -38,8 +38,8 @@ inspection_opts = [
 ]
 CONF.register_opts(inspection_opts, group='image_format')
 
-_threading = patcher.original('threading')
-_queue = patcher.original('queue')
+_threading = native.threading
+_queue = native.queue
 
 # disk_format -> the inspector formats that content declared so may have
 _ACCEPTED = {
@@ -83,12 +83,7 @@ class Inspection:
                 pass
 
     def feed(self, chunk):
-        while True:
-            try:
-                self.queue.put_nowait(chunk)
-                return
-            except _queue.Full:
-                eventlet.sleep(0.001)
+        native.put_green(self.queue, chunk)
 
     def finish(self):
         """(format, virtual_size) of the content, or ImageRefused."""

@@ -51,15 +51,6 @@ http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_foreve
 '''
 
 
-def _wait(predicate, timeout=30, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
-
-
 class TestStreamKilledMidFill(test_data_path.DataTest):
     shared_servers = False
     server_kwargs = {'common_conf': {'DEFAULT': {'piece_size': MiB}}}
@@ -80,10 +71,12 @@ class TestStreamKilledMidFill(test_data_path.DataTest):
         self.assertEqual(data[:len(received)], received)  # what came was right
         self.servers.stream.start()
         cache = os.path.join(self.servers.state, 'cache')
-        self.assertTrue(_wait(lambda: not os.listdir(os.path.join(cache, 'incomplete')), 20))
+        incomplete = os.path.join(cache, 'incomplete')
+        self.assertTrue(test_data_path.wait_for(lambda: not os.listdir(incomplete), 20))
         resp = self.download(image['id'])
         self.assertEqual(200, resp.status_code)
         self.assertEqual(data, resp.content)
+        self.wait_cached(image['id'])
         self.assertEqual('hit', self.download(image['id']).headers['X-Image-Cache'])
 
 
@@ -100,7 +93,7 @@ class TestBackendDiesMidStream(test_data_path.DataTest):
         def up():
             with socket.socket() as sock:
                 return sock.connect_ex(('127.0.0.1', port)) == 0
-        self.assertTrue(_wait(up, 10))
+        self.assertTrue(test_data_path.wait_for(up, 10))
         return proc
 
     def test_cut_never_wrong_and_recovers_when_the_backend_returns(self):
@@ -204,7 +197,7 @@ class TestDatabaseGoesAway(test_data_path.DataTest):
             self.assertEqual(503, resp.status_code, url)
             self.assertLess(time.monotonic() - started, 10, url)
         self.pg.start()
-        self.assertTrue(_wait(lambda: self.session.get(
+        self.assertTrue(test_data_path.wait_for(lambda: self.session.get(
             self.servers.api_url + '/v2/images', headers=self.headers()).status_code == 200,
             30))
         self.assertEqual(data, self.download(image['id']).content)
