@@ -37,6 +37,8 @@ class Controller:
 
 def _writable(body):
     """The body without what the server sets (clients echo back what they were shown)."""
+    if not isinstance(body, dict):
+        raise exception.BadRequest('The namespace must be a JSON object.')
     for name in ('created_at', 'updated_at', 'schema', 'self'):
         body.pop(name, None)
     return body

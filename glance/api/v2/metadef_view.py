@@ -14,7 +14,8 @@ def _time(value):
 
 
 def _quote(name):
-    return urllib.parse.quote(name, safe='')
+    # "OS::Compute::Watchdog" stays readable, as upstream shows it; "/" and the rest do not.
+    return urllib.parse.quote(name, safe=':')
 
 
 def _stamps(record, view):
