@@ -425,8 +425,8 @@ class TestMetadefCLIs(test_clients.ClientTest):
         self.assertIn(name, out)
         self.assertIn(name, self.glance('md-namespace-list').stdout)
         self.assertIn('OS::Compute::Watchdog', self.glance('md-namespace-list').stdout)
-        self.glance('md-property-create', name, '--name', 'hw_x', '--title', 'X',
-                    '--schema', '{"type": "string", "enum": ["a", "b"]}')
+        self.glance('md-property-create', name, '--name', 'hw_x', '--title', 'X', '--type',
+                    'string', '--schema', '{"type": "string", "enum": ["a", "b"]}')
         self.assertIn('hw_x', self.glance('md-property-list', name).stdout)
         self.assertIn('"a"', self.glance('md-property-show', name, 'hw_x').stdout)
         self.glance('md-property-update', name, 'hw_x', '--title', 'X2')
@@ -443,7 +443,7 @@ class TestMetadefCLIs(test_clients.ClientTest):
             self.assertIn(tag, tags)
         self.glance('md-tag-update', name, 'three', '--name', 'four')
         self.assertIn('four', self.glance('md-tag-show', name, 'four').stdout)
-        self.glance('md-resource-type-associate', name, 'OS::Glance::Image',
+        self.glance('md-resource-type-associate', name, '--name', 'OS::Glance::Image',
                     '--prefix', 'img_')
         self.assertIn('OS::Glance::Image',
                       self.glance('md-namespace-resource-type-list', name).stdout)
@@ -476,7 +476,7 @@ class TestMetadefCLIs(test_clients.ClientTest):
         self.assertIn('hw_y', json.dumps(props))
         prop = self.openstack_json('image', 'metadef', 'property', 'show', name, 'hw_y')
         self.assertEqual('Y', prop['title'])
-        self.openstack('image', 'metadef', 'object', 'create', name, 'Obj')
+        self.openstack('image', 'metadef', 'object', 'create', '--namespace', name, 'Obj')
         self.assertIn('Obj', json.dumps(self.openstack_json(
             'image', 'metadef', 'object', 'list', name)))
         self.assertEqual('Obj', self.openstack_json('image', 'metadef', 'object', 'show',
