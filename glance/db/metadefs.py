@@ -187,8 +187,11 @@ def _fill(session, row, content):
 
 @db_api._retry
 def namespace_create(values, content=None):
-    """Create a namespace, with the properties, objects, tags and resource type
-    associations of ``content`` (the shape of a POST body), in one transaction."""
+    """Create a namespace and its content, in one transaction.
+
+    ``content`` has the shape of a POST body: properties, objects, tags and
+    resource_type_associations.
+    """
     with db_api._session(write=True) as session:
         row = models.MetadefNamespace(**{k: values[k] for k in _NAMESPACE_FIELDS
                                          if k in values})
@@ -211,8 +214,10 @@ def namespace_get_detail(namespace):
 
 def namespace_get_all(project_id=None, is_admin=False, visibility=None, resource_types=None,
                       marker=None, limit=None, sort_key='created_at', sort_dir='desc'):
-    """Namespaces the caller may list (public and its own; every one for an admin), each
-    with its resource type associations."""
+    """Namespaces the caller may list, with their resource type associations.
+
+    Public ones and the project's own; every one for an admin.
+    """
     with db_api._session() as session:
         model = models.MetadefNamespace
         query = session.query(model)

@@ -254,4 +254,3 @@ def validate(kind, body, what=None):
         where = '/'.join(str(p) for p in error.path)
         reason = ('%s: %s' % (where, error.message)) if where else error.message
         raise exception.SchemaValidationError(reason=reason)
-

@@ -54,8 +54,11 @@ def list_namespaces(context, visibility=None, resource_types=None, marker=None, 
 
 
 def get_namespace(context, namespace, resource_type=None):
-    """The namespace with its content; with ``resource_type``, property names carry the
-    prefix of that resource type's association (as a UI would apply them)."""
+    """The namespace with its content.
+
+    With ``resource_type``, property names carry the prefix of that resource type's
+    association (as a UI would apply them).
+    """
     _load(context, namespace, 'get_metadef_namespace')
     detail = db.namespace_get_detail(namespace)
     if resource_type:

@@ -57,8 +57,8 @@ class _Catalog:
 
     @staticmethod
     def _delete(admin, name):
-        admin.call('PUT', '%s/%s' % (NS, name), {'namespace': name, 'protected': False,
-                                                  'visibility': 'public'})
+        admin.call('PUT', '%s/%s' % (NS, name),
+                   {'namespace': name, 'protected': False, 'visibility': 'public'})
         admin.call('DELETE', '%s/%s' % (NS, name))
 
     def check_lifecycle(self):
@@ -218,7 +218,9 @@ class TestMetadefsAPI(_Catalog, base.FunctionalTest):
                           headers={'X-Openstack-Append': 'True'})
         self.assertEqual(201, resp.status_code, resp.text)
         self.assertEqual({'tags': [{'name': 'a'}, {'name': 'b'}]}, resp.json())
-        names = lambda: sorted(t['name'] for t in reader_b.call('GET', path).json()['tags'])
+
+        def names():
+            return sorted(t['name'] for t in reader_b.call('GET', path).json()['tags'])
         self.assertEqual(['a', 'b', 'first'], names())
         # without the header the list replaces the tags
         admin.call('POST', path, {'tags': [{'name': 'x'}, {'name': 'y'}]})
@@ -304,8 +306,8 @@ class TestMetadefsAPI(_Catalog, base.FunctionalTest):
             ('GET', NS + '?sort_dir=up', None, 400, 'sort_dir'),
             ('GET', NS + '?visibility=all', None, 400, 'visibility'),
             ('GET', NS + '?marker=' + unique(), None, 400, 'Marker'),
-            ('POST', '%s/%s/properties' % (NS, name), {'name': 'p', 'title': 'P',
-                                                        'type': 'text'}, 400, 'type'),
+            ('POST', '%s/%s/properties' % (NS, name),
+             {'name': 'p', 'title': 'P', 'type': 'text'}, 400, 'type'),
             ('POST', '%s/%s/properties' % (NS, name), {'name': 'p', 'type': 'string'}, 400,
              'title'),
             ('POST', '%s/%s/objects' % (NS, name), {'description': 'no name'}, 400, 'name'),

@@ -49,7 +49,9 @@ class TestNamespaces(base.DbTestCase):
         _namespace('mine', owner='p1')
         _namespace('theirs', owner='p2')
         _namespace('public', owner='p2', visibility='public')
-        names = lambda **kw: sorted(n['namespace'] for n in db.namespace_get_all(**kw))
+
+        def names(**kw):
+            return sorted(n['namespace'] for n in db.namespace_get_all(**kw))
         self.assertEqual(['mine', 'public'], names(project_id='p1'))
         self.assertEqual(['mine', 'public', 'theirs'], names(project_id='p1', is_admin=True))
         self.assertEqual(['public'], names(project_id='p1', visibility='public'))
