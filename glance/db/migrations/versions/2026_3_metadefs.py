@@ -7,6 +7,7 @@ Revises: 2026_2_image_pieces
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 revision = '2026_3_metadefs'
 down_revision = '2026_2_image_pieces'
@@ -14,6 +15,11 @@ branch_labels = None
 depends_on = None
 
 _TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
+
+
+def _name():
+    # compared byte for byte everywhere: MariaDB's default collation ignores case
+    return sa.String(80).with_variant(mysql.VARCHAR(80, collation='utf8mb4_bin'), 'mysql')
 
 
 def _timestamps():
@@ -31,7 +37,7 @@ def upgrade():
     op.create_table(
         'metadef_namespaces',
         sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column('namespace', sa.String(80), nullable=False),
+        sa.Column('namespace', _name(), nullable=False),
         sa.Column('display_name', sa.String(80)),
         sa.Column('description', sa.Text),
         sa.Column('visibility', sa.String(32), nullable=False),
@@ -45,7 +51,7 @@ def upgrade():
         'metadef_objects',
         sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
         _namespace_id(),
-        sa.Column('name', sa.String(80), nullable=False),
+        sa.Column('name', _name(), nullable=False),
         sa.Column('description', sa.Text),
         sa.Column('required', sa.Text),
         sa.Column('json_schema', sa.Text, nullable=False),
@@ -57,7 +63,7 @@ def upgrade():
         'metadef_properties',
         sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
         _namespace_id(),
-        sa.Column('name', sa.String(80), nullable=False),
+        sa.Column('name', _name(), nullable=False),
         sa.Column('json_schema', sa.Text, nullable=False),
         *_timestamps(),
         sa.UniqueConstraint('namespace_id', 'name',
@@ -68,7 +74,7 @@ def upgrade():
         'metadef_tags',
         sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
         _namespace_id(),
-        sa.Column('name', sa.String(80), nullable=False),
+        sa.Column('name', _name(), nullable=False),
         *_timestamps(),
         sa.UniqueConstraint('namespace_id', 'name', name='uq_metadef_tags_namespace_id_name'),
         sa.Index('ix_metadef_tags_name', 'name'),
@@ -76,7 +82,7 @@ def upgrade():
     op.create_table(
         'metadef_resource_types',
         sa.Column('id', sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column('name', sa.String(80), nullable=False),
+        sa.Column('name', _name(), nullable=False),
         sa.Column('protected', sa.Boolean, nullable=False),
         *_timestamps(),
         sa.UniqueConstraint('name', name='uq_metadef_resource_types_name'),

@@ -45,6 +45,19 @@ class TestNamespaces(base.DbTestCase):
                           tags=[{'name': 'same'}, {'name': 'same'}])
         self.assertRaises(exception.MetadefNamespaceNotFound, db.namespace_get, 'half')
 
+    def test_names_are_case_sensitive_on_every_engine(self):
+        # MariaDB's default collation would make these one name (and "ns" find "NS")
+        _namespace('OS::Case')
+        _namespace('os::case')
+        self.assertEqual('OS::Case', db.namespace_get('OS::Case')['namespace'])
+        self.assertRaises(exception.MetadefNamespaceNotFound, db.namespace_get, 'Os::Case')
+        db.tag_create('OS::Case', 'Tag')
+        db.tag_create('OS::Case', 'tag')
+        self.assertRaises(exception.MetadefTagNotFound, db.tag_get, 'OS::Case', 'TAG')
+        db.association_create('OS::Case', {'name': 'OS::Glance::Image'})
+        db.association_create('OS::Case', {'name': 'os::glance::image'})
+        self.assertEqual(2, len(db.resource_type_get_all()))
+
     def test_list_visibility(self):
         _namespace('mine', owner='p1')
         _namespace('theirs', owner='p2')
