@@ -10,7 +10,6 @@ from glance.api.v2 import metadef_list
 from glance.api.v2 import metadef_view
 from glance.common import exception
 from glance.db import metadefs as db
-from glance.metadef import schema
 from glance.metadef import service
 
 _PATH = '/v2/metadefs/namespaces'
@@ -35,15 +34,6 @@ class Controller:
         service.delete_namespace(req.context, namespace)
 
 
-def _writable(body):
-    """The body without what the server sets (clients echo back what they were shown)."""
-    if not isinstance(body, dict):
-        raise exception.BadRequest('The namespace must be a JSON object.')
-    for name in ('created_at', 'updated_at', 'schema', 'self'):
-        body.pop(name, None)
-    return body
-
-
 class RequestDeserializer:
 
     def index(self, req):
@@ -59,13 +49,10 @@ class RequestDeserializer:
         return params
 
     def create(self, req):
-        body = _writable(resource.json_body(req))
-        schema.validate('namespace', body)
-        return {'body': body}
+        return {'body': metadef_view.writable(resource.json_body(req), 'namespace')}
 
     def update(self, req):
-        body = _writable(resource.json_body(req))
-        schema.validate('namespace', body)
+        body = metadef_view.writable(resource.json_body(req), 'namespace')
         # Clients PUT back the namespace they were shown, content included: the content
         # has resources of its own and is left as it is here (as upstream does).
         for name in ('properties', 'objects', 'tags', 'resource_type_associations'):

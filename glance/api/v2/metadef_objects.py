@@ -5,7 +5,6 @@ from glance.api import resource
 from glance.api.v2 import metadef_list
 from glance.api.v2 import metadef_view
 from glance.db import metadefs as db
-from glance.metadef import schema
 from glance.metadef import service
 
 
@@ -38,22 +37,13 @@ class Controller:
         service.delete_objects(req.context, namespace)
 
 
-def _body(req):
-    body = resource.json_body(req)
-    if isinstance(body, dict):
-        for name in ('created_at', 'updated_at', 'schema', 'self'):
-            body.pop(name, None)
-    schema.validate('object', body)
-    return {'body': body}
-
-
 class RequestDeserializer:
 
     def index(self, req):
         return metadef_list.parse(req.params, db.CHILD_SORT_KEYS)
 
     def create(self, req):
-        return _body(req)
+        return {'body': metadef_view.writable(resource.json_body(req), 'object')}
 
     update = create
 

@@ -6,7 +6,6 @@ Associating a resource type the catalog does not know yet creates it, as upstrea
 
 from glance.api import resource
 from glance.api.v2 import metadef_view
-from glance.metadef import schema
 from glance.metadef import service
 
 
@@ -28,12 +27,7 @@ class Controller:
 class RequestDeserializer:
 
     def create(self, req):
-        body = resource.json_body(req)
-        if isinstance(body, dict):
-            body.pop('created_at', None)
-            body.pop('updated_at', None)
-        schema.validate('resource_type', body)
-        return {'body': body}
+        return {'body': metadef_view.writable(resource.json_body(req), 'resource_type')}
 
 
 class ResponseSerializer:

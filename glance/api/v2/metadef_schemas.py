@@ -5,8 +5,6 @@ from glance.api import resource
 from glance.common import exception
 from glance.metadef import schema
 
-NAMES = tuple(schema.SCHEMAS)
-
 
 class Controller:
 

@@ -57,20 +57,13 @@ class RequestDeserializer:
         if not isinstance(body, dict) or not isinstance(body.get('tags'), list):
             raise exception.BadRequest('The body must be {"tags": [{"name": ...}, ...]}.')
         for tag in body['tags']:
-            if isinstance(tag, dict):
-                tag.pop('created_at', None)
-                tag.pop('updated_at', None)
-            schema.validate('tag', tag)
+            metadef_view.writable(tag, 'tag')
         append = list_params._bool('X-Openstack-Append',
                                    req.headers.get('X-Openstack-Append', 'false'))
         return {'names': [t['name'] for t in body['tags']], 'append': append}
 
     def update(self, req):
-        body = resource.json_body(req)
-        if isinstance(body, dict):
-            body.pop('created_at', None)
-            body.pop('updated_at', None)
-        schema.validate('tag', body)
+        body = metadef_view.writable(resource.json_body(req), 'tag')
         return {'new_name': body['name']}
 
 

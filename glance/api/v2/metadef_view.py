@@ -6,6 +6,8 @@ against /v2/schemas/metadefs/*, whose string fields do not admit null.
 
 import urllib.parse
 
+from glance.metadef import schema
+
 _NS_PATH = '/v2/metadefs/namespaces/%s'
 
 
@@ -16,6 +18,19 @@ def _time(value):
 def _quote(name):
     # "OS::Compute::Watchdog" stays readable, as upstream shows it; "/" and the rest do not.
     return urllib.parse.quote(name, safe=':')
+
+
+def writable(body, kind):
+    """``body`` without the fields the server sets, validated as a ``kind`` document.
+
+    Clients send back what they were shown (timestamps, links); those are dropped here
+    rather than refused.
+    """
+    if isinstance(body, dict):
+        for name in ('created_at', 'updated_at', 'schema', 'self'):
+            body.pop(name, None)
+    schema.validate(kind, body)
+    return body
 
 
 def _stamps(record, view):

@@ -327,14 +327,14 @@ class TestMetadefsAPI(_Catalog, base.FunctionalTest):
         self.assertEqual(400, resp.status_code)
 
 
-class _OtherEngine(_Catalog, base.FunctionalTest):
-    """The lifecycle and the clients on a real PostgreSQL or MariaDB database."""
+class _OtherEngine(_Catalog):
+    """The lifecycle and the catalog on a real PostgreSQL or MariaDB database."""
 
     ENGINE = None
 
     def setUp(self):
-        testtools_setup = super(base.FunctionalTest, self).setUp
-        testtools_setup()
+        # testtools' setUp, not FunctionalTest's: these servers need a database first
+        super(base.FunctionalTest, self).setUp()
         try:
             database = self.useFixture(databases.ScratchDatabase(self.ENGINE))
         except fixtures.SetupError as e:
@@ -358,11 +358,11 @@ class _OtherEngine(_Catalog, base.FunctionalTest):
             self.assertEqual(shipped, f.read())
 
 
-class TestMetadefsPostgreSQL(_OtherEngine):
+class TestMetadefsPostgreSQL(_OtherEngine, base.FunctionalTest):
     ENGINE = 'postgresql'
 
 
-class TestMetadefsMySQL(_OtherEngine):
+class TestMetadefsMySQL(_OtherEngine, base.FunctionalTest):
     ENGINE = 'mysql'
 
 
