@@ -57,13 +57,14 @@ def get_namespace(context, namespace, resource_type=None):
     """The namespace with its content.
 
     With ``resource_type``, property names carry the prefix of that resource type's
-    association (as a UI would apply them).
+    association (as a UI would apply them); a resource type the namespace is not associated
+    with changes nothing, as upstream.
     """
     _load(context, namespace, 'get_metadef_namespace')
     detail = db.namespace_get_detail(namespace)
-    if resource_type:
-        prefix = _association(detail['resource_type_associations'], resource_type,
-                              namespace)['prefix'] or ''
+    prefixes = {a['name']: a['prefix'] for a in detail['resource_type_associations']}
+    prefix = prefixes.get(resource_type) if resource_type else None
+    if prefix:
         for prop in detail['properties']:
             prop['name'] = prefix + prop['name']
         for obj in detail['objects']:

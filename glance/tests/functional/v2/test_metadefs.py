@@ -83,6 +83,9 @@ class _Catalog:
                                  % (NS, name)).json()
         self.assertEqual(['hw:cpu_policy'], list(prefixed['properties']))
         self.assertEqual(['hw:cpu_policy'], list(prefixed['objects'][0]['properties']))
+        unrelated = reader_b.call('GET', '%s/%s?resource_type=OS::Not::Associated'
+                                  % (NS, name)).json()
+        self.assertEqual(['cpu_policy'], list(unrelated['properties']))
         prop = reader_b.call('GET', '%s/%s/properties/hw:cpu_policy?resource_type='
                              'OS::Nova::Flavor' % (NS, name))
         self.assertEqual(200, prop.status_code, prop.text)
