@@ -32,4 +32,4 @@ def to_http(error):
     if cls is None:
         LOG.error('Unmapped error %s: %s', type(error).__name__, error)
         return webob.exc.HTTPInternalServerError()
-    return cls(explanation=str(error))
+    return cls(explanation=str(error), headers=getattr(error, 'headers', None) or None)

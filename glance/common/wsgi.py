@@ -22,6 +22,7 @@ import eventlet.wsgi
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.common import background
 from glance.common import exception
 
 LOG = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ class Server:
         return pid
 
     def _run_worker(self, app):
+        background.start(self.name)  # after the fork: once per host, see its docstring
         pool = eventlet.GreenPool(CONF.wsgi_default_pool_size)
         server = eventlet.spawn(
             eventlet.wsgi.server, self.sock, ZeroCopy(app), custom_pool=pool,

@@ -11,6 +11,7 @@ import jsonschema
 from oslo_config import cfg
 
 from glance.common import exception
+from glance.image import properties
 
 CONF = cfg.CONF
 
@@ -32,18 +33,11 @@ STATUSES = ['queued', 'saving', 'active', 'killed', 'deleted', 'uploading', 'imp
             'pending_delete', 'deactivated']
 VISIBILITIES = ['community', 'public', 'private', 'shared']
 
-# Properties the server sets; a client that tries to set one gets 403.
-READ_ONLY = frozenset(['id', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size',
-                       'virtual_size', 'created_at', 'updated_at', 'self', 'file', 'schema',
-                       'direct_url', 'stores'])
-# Names no client may use as custom properties either.
-RESERVED = frozenset(['location', 'deleted', 'deleted_at', 'upload_holder',
-                      'upload_heartbeat_at'])
-RESERVED_PREFIX = 'os_glance'
-
-# Core properties that map to image columns (the rest of the schema is read-only or links).
-CORE_WRITABLE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
-                 'disk_format', 'min_ram', 'min_disk', 'tags')
+READ_ONLY = properties.READ_ONLY
+RESERVED = properties.RESERVED
+RESERVED_PREFIX = properties.RESERVED_PREFIX
+CORE_WRITABLE = properties.CORE_WRITABLE
+check_property_name = properties.check_property_name
 
 # Well-known optional properties, typed so that clients validate them (as upstream's
 # schema-image.json does); they are stored as custom properties.
@@ -193,14 +187,6 @@ def validate(image_json):
         where = '.'.join(str(p) for p in error.absolute_path)
         raise exception.SchemaValidationError(
             reason='%s%s' % ('%s: ' % where if where else '', error.message))
-
-
-def check_property_name(name):
-    """Raise Forbidden if a client may not set a property of this name."""
-    if name in READ_ONLY:
-        raise exception.ReadonlyProperty(property=name)
-    if name in RESERVED or name.startswith(RESERVED_PREFIX):
-        raise exception.ReservedProperty(property=name)
 
 
 def list_opts():

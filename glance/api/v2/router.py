@@ -16,7 +16,6 @@ from glance.api.v2 import metadef_schemas
 from glance.api.v2 import metadef_tags
 from glance.api.v2 import schemas
 from glance.image import property_protections
-from glance.image import recovery
 from glance.store import backend
 
 
@@ -27,7 +26,6 @@ class API:
     def factory(cls, global_conf, **local_conf):
         backend.configure()
         property_protections.load()  # a bad rules file stops glance-api here
-        recovery.start()
         return cls.build()
 
     @staticmethod
