@@ -28,7 +28,8 @@ operation a section leaves out is allowed to nobody (and logged at start).
 Only custom properties are protected (the image's core fields have their own rules). A
 property the caller may not read is left out of image show and list, and is kept as it
 is by a PATCH the caller sends. A denied create, update or delete is a 403 that names the
-property. The file is read once, when glance-api starts; a bad file stops it starting.
+property. The file is read when glance-api starts and again on SIGHUP; a bad file stops
+it starting (and a SIGHUP with a bad file keeps the workers and the rules they have).
 """
 
 import configparser
@@ -138,6 +139,16 @@ def load():
         LOG.info('Property protections: %d rules from %s (%s)', len(_loaded[key]), path,
                  CONF.property_protection_rule_format)
     return _loaded[key]
+
+
+def reload():
+    """Read the configured file again.
+
+    glance-api builds its application at start and on SIGHUP, so edited rules apply after
+    a SIGHUP.
+    """
+    reset()
+    return load()
 
 
 def is_allowed(context, name, action, owner=None):

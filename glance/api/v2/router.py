@@ -25,7 +25,7 @@ class API:
     @classmethod
     def factory(cls, global_conf, **local_conf):
         backend.configure()
-        property_protections.load()  # a bad rules file stops glance-api here
+        property_protections.reload()  # a bad rules file stops glance-api here
         return cls.build()
 
     @staticmethod

@@ -4,7 +4,9 @@ patching and listing images over HTTP; a bad rules file stops glance-api startin
 
 import os
 import shutil
+import signal
 import tempfile
+import time
 
 import fixtures
 import requests
@@ -163,10 +165,34 @@ class TestPolicyProtections(_Protections, base.FunctionalTest):
         super().setUpClass()
 
 
-class TestBadRulesFile(base.FunctionalTest):
+class TestRulesFile(base.FunctionalTest):
+    """The rules file's own life: read at start, re-read on SIGHUP, refused when bad."""
 
     def setUp(self):
+        # testtools' setUp: each test starts its own servers
         super(base.FunctionalTest, self).setUp()
+
+    def test_sighup_applies_edited_rules(self):
+        directory = tempfile.mkdtemp(prefix='glance-protections-')
+        self.addCleanup(shutil.rmtree, directory, True)
+        path = _write(directory, 'roles.conf', ROLES_RULES)
+        servers = self.useFixture(base.ServerFixture(stream=False, api_conf={'DEFAULT': {
+            'property_protection_file': path}}))
+        url = servers.api_url + '/v2/images'
+        body = {'name': 'i', 'x_billing_code': '1'}
+        self.assertEqual(403, requests.post(url, json=body, headers=MEMBER,
+                                            timeout=30).status_code)
+        _write(directory, 'roles.conf', ROLES_RULES.replace('create = admin,billing',
+                                                            'create = admin,billing,member'))
+        servers.api.proc.send_signal(signal.SIGHUP)
+        status = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            status = requests.post(url, json=body, headers=MEMBER, timeout=30).status_code
+            if status == 201:
+                break
+            time.sleep(0.5)
+        self.assertEqual(201, status)
 
     def test_glance_api_does_not_start(self):
         directory = tempfile.mkdtemp(prefix='glance-protections-')
