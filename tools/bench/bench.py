@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -817,7 +818,7 @@ def read_env(path):
         for line in f:
             if line.startswith('export ') and '=' in line:
                 name, _, value = line[len('export '):].strip().partition('=')
-                values[name] = value.strip('\'"')
+                values[name] = ' '.join(shlex.split(value))
     return values
 
 
@@ -933,7 +934,7 @@ def main():
     parser.add_argument('--shows', type=int, default=2000)
     parser.add_argument('--ranges', type=int, default=400)
     parser.add_argument('--direct-links', type=int, default=1000)
-    parser.add_argument('--s3-env', help='env file of ../shared/services/s3-start.sh: also '
+    parser.add_argument('--s3-env', help='env file of tools/test-services/s3-start.sh: also '
                         'measure direct links on S3')
     args = parser.parse_args()
 
