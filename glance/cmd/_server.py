@@ -18,10 +18,11 @@ LOG = logging.getLogger(__name__)
 
 def _fail(prog, message):
     """One clear line, on the log and on stderr, and exit 1: no traceback for bad config."""
-    try:
-        LOG.error('%s cannot start: %s', prog, message)
-    except Exception:
-        pass
+    if CONF.log_file or CONF.log_dir:  # without a log file the log is stderr: say it once
+        try:
+            LOG.error('%s cannot start: %s', prog, message)
+        except Exception:
+            pass
     sys.stderr.write('%s: ERROR: %s\n' % (prog, message))
     sys.exit(1)
 
@@ -34,6 +35,8 @@ def check_database(prog):
                   % _safe_url())
     except db_exc.DBError as e:
         _fail(prog, 'cannot reach the database %s: %s' % (_safe_url(), _first_line(e)))
+    except db_api.DRIVER_ERRORS as e:
+        _fail(prog, db_api.driver_problem(e))
 
 
 def _safe_url():
