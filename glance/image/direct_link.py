@@ -158,9 +158,9 @@ def issue(context, image_id, client_addr):
     if not found and withheld:
         raise exception.Conflict(
             'No direct link can be issued for image %s to this caller (%s): its data is in '
-            'a file store, and file:// links go only to callers whose address is in '
-            '[direct_link] file_clients of glance-api.conf (set it to the networks that '
-            'share the store\'s filesystem, e.g. 127.0.0.1/32 on a single machine).'
+            'a file store, whose links go only to callers with an address in [direct_link] '
+            'file_clients of glance-api.conf (the networks that share the store '
+            'filesystem, for example 127.0.0.1/32 on a single machine).'
             % (image_id, client_addr))
     if not found:
         raise exception.Conflict('No direct link can be issued for image %s to this caller: '
