@@ -132,8 +132,8 @@ def _missing_section_reason(error, pipeline, conf_file):
                 % (conf_file, pipeline, CONF.paste_deploy.flavor))
     kind = 'filter' if "'filter'" in match.group('kinds') else 'app'
     return ('%s: the pipeline "%s" names the %s "%s", which has no [%s:%s] section: '
-            'declare it or remove it from the pipeline' % (conf_file, pipeline, kind, name,
-                                                            kind, name))
+            'declare it or remove it from the pipeline'
+            % (conf_file, pipeline, kind, name, kind, name))
 
 
 def load_paste_app(service):

@@ -5,7 +5,9 @@
 # read) in one directory under $GLANCE_TEST_SERVICES_DIR, binds 127.0.0.1 only, and is
 # started under setsid so that stopping it signals its own process group and nothing else.
 
+# shellcheck disable=SC2034  # both are read by the scripts that source this file
 TS_ROOT=${GLANCE_TEST_SERVICES_DIR:-/tmp/glance-test-services}
+# shellcheck disable=SC2034
 TS_HOST=127.0.0.1
 
 say() { echo "${TS_NAME:-test-services}: $*" >&2; }
@@ -42,6 +44,7 @@ spawn() {
   local pidfile=$1 logfile=$2; shift 2
   rm -f "$pidfile"
   # 9>&-: the server must not inherit (and hold for ever) the start lock.
+  # shellcheck disable=SC2016  # $$ and $@ are the child shell's
   setsid bash -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@" >"$logfile" 2>&1 </dev/null 9>&- &
   local _
   for _ in $(seq 1 100); do [[ -s $pidfile ]] && return 0; sleep 0.05; done

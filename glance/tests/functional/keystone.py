@@ -2,8 +2,9 @@
 
 ``keystone()`` starts Keystone once per test process with the project's own
 ``tools/test-services/keystone-start.sh`` (idempotent; ~50 s the first time on a machine,
-under a second after) and creates, if missing, two projects each with a reader, a member and an admin user, a user
-with the ``service`` role, and the ``glance`` service user keystonemiddleware logs in as.
+under a second after) and creates, if missing, two projects each with a reader, a member
+and an admin user, a user with the ``service`` role, and the ``glance`` service user
+keystonemiddleware logs in as.
 Tests skip with the script's reason only where Keystone cannot start.
 """
 

@@ -17,10 +17,11 @@ import requests
 _STATIC = {'glance-rw-secret', 'glance-ro-secret', 'swift-test-tempurl-key', 'glancepw',
            'swift-service-pw', 'testing3', 'keystone-admin-pw'}
 _STATE = os.environ.get('GLANCE_TEST_SERVICES_DIR', '/tmp/glance-test-services')
-_ENV_FILES = {os.path.join(_STATE, 's3', 'env'): ('S3_SECRET_KEY', 'S3_RO_SECRET_KEY'),
-              os.path.join(_STATE, 'swift', 'env'): ('SWIFT_TEMPURL_KEY',
-                                                    'SWIFT_GLANCE_PASSWORD'),
-              os.path.join(_STATE, 'keystone', 'env'): ('OS_PASSWORD',)}
+_ENV_FILES = {
+    os.path.join(_STATE, 's3', 'env'): ('S3_SECRET_KEY', 'S3_RO_SECRET_KEY'),
+    os.path.join(_STATE, 'swift', 'env'): ('SWIFT_TEMPURL_KEY', 'SWIFT_GLANCE_PASSWORD'),
+    os.path.join(_STATE, 'keystone', 'env'): ('OS_PASSWORD',),
+}
 _added = set()
 _MAX_BODY = 4 * 1024 * 1024
 

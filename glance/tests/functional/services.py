@@ -69,8 +69,6 @@ def skip_unless(service):
         raise testtools.TestCase.skipException(str(e))
 
 
-
-
 def single_backend(kind, options):
     """``common_conf`` for servers whose one backend, "objects", is of this kind."""
     return {'DEFAULT': {'enabled_backends': 'objects:%s' % kind},

@@ -124,8 +124,8 @@ class TestDevstackPlugin(testtools.TestCase):
         with open(manage, 'w') as f:
             f.write('#!/bin/sh\necho "glance-manage $*" >>%s\n' % record)
         os.chmod(manage, 0o755)
-        env = dict({'PATH': os.environ['PATH'], 'ENABLED_SERVICES': 'key,mysql,g-api,c-api,tempest'},
-                   **env)
+        env = dict({'PATH': os.environ['PATH'],
+                    'ENABLED_SERVICES': 'key,mysql,g-api,c-api,tempest'}, **env)
         result = subprocess.run(['bash', '-c', _STACK, 'stack', record, DEVSTACK, tmp],
                                 env=env, capture_output=True, text=True, timeout=60)
         self.assertEqual(0, result.returncode, result.stderr)

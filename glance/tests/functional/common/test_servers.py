@@ -163,8 +163,10 @@ class TestSighup(base.FunctionalTest):
 
 
 class TestReloadBrokenPaste(base.FunctionalTest):
-    """SIGHUP with a pipeline naming an undeclared filter: the old workers stay, and the
-    log names the filter (not the flavor)."""
+    """SIGHUP with a pipeline naming an undeclared filter.
+
+    The old workers stay, and the log names the filter (not the flavor).
+    """
 
     server_kwargs = {'workers': 1, 'stream': False}
 

@@ -137,7 +137,6 @@ class SwiftTempURLTest(LinkTest):
                 headers.get('x-account-meta-temp-url-key-2'))
 
 
-
 class TestSwiftTempURL(SwiftTempURLTest):
 
     def test_tempurl_fetch_with_curl_and_refusals(self):
@@ -181,7 +180,6 @@ class TestSwiftTempURL(SwiftTempURLTest):
         body = self.link(image['id'])
         self.assert_fetches(body['url'], data)
         self.assert_refused_and_intact(body['url'], data)
-
 
 
 class TestSwiftKeyRotation(SwiftTempURLTest):

@@ -210,9 +210,11 @@ class TestOpenStackClientKeystone(KeystoneClients, TestOpenStackClient):
 
 
 class TestQuickstartEnvironment(ClientTest):
-    """The environment tools/quickstart.sh prints works as printed, with no command-line
-    auth options: ``OS_IMAGE_URL`` + ``OS_AUTH_TOKEN`` for glance (which has no "none" auth
-    type) and ``OS_AUTH_TYPE=none`` + ``OS_ENDPOINT`` for openstack."""
+    """The environment tools/quickstart.sh prints works as printed.
+
+    No command-line auth options: ``OS_IMAGE_URL`` + ``OS_AUTH_TOKEN`` for glance (which
+    has no "none" auth type) and ``OS_AUTH_TYPE=none`` + ``OS_ENDPOINT`` for openstack.
+    """
 
     def _printed(self, variable):
         """{name: value} of the quickstart's ``export`` line that sets ``variable``."""
