@@ -10,7 +10,7 @@
 #   install section   install_glance, configure_glance
 #   after Keystone    create_glance_accounts      (service user, catalog entry)
 #   before post-config init_glance                (database)
-#   after post-config start_glance                (before "Uploading images", Nova, Cinder)
+#   after post-config start_glance                (before "Uploading images")
 #   unstack.sh        stop_glance
 #   clean.sh          cleanup_glance
 #

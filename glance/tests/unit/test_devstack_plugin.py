@@ -70,9 +70,9 @@ record "== keystone"
 if is_service_enabled glance; then create_glance_accounts; fi
 if is_service_enabled glance; then init_glance; fi
 run_phase stack post-config
+record "== nova and cinder start"
 if is_service_enabled glance; then start_glance; fi
 if is_service_enabled glance; then record "== uploading images"; fi
-record "== nova and cinder start"
 run_phase stack extra
 if is_service_enabled glance; then record "== tempest service_available glance True"; fi
 run_phase stack test-config
@@ -99,12 +99,12 @@ EXPECTED = [
     'time_start dbsync',
     'glance-manage --config-file /etc/glance/glance-api.conf db sync',
     'time_stop dbsync',
+    '== nova and cinder start',
     'run_process g-stream {bin}/glance-stream --config-file /etc/glance/glance-stream.conf',
     'run_process g-api {bin}/glance-api --config-file /etc/glance/glance-api.conf',
     'wait_for_service 60 {url}',
     'wait_for_service 60 {stream}/healthcheck',
     '== uploading images',
-    '== nova and cinder start',
     '== tempest service_available glance True',
     '== unstack',
     'stop_process g-api',
