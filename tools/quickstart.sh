@@ -95,6 +95,10 @@ ticket_key = $(cat "$key_file")
 
 [cache]
 directory = $qs/cache
+
+[direct_link]
+# Clients on this machine share the file store's filesystem: they may get file:// links.
+file_clients = 127.0.0.1/32, ::1/128
 CONF
 }
 write_conf "$qs/glance-api.conf" "$api_port"
@@ -104,7 +108,10 @@ write_conf "$qs/glance-stream.conf" "$stream_port"
   || { cat "$qs/db-sync.err"; exit 1; }
 
 for svc in glance-stream glance-api; do
-  setsid .venv/bin/$svc --config-file "$qs/$svc.conf" >>"$qs/$svc.out" 2>&1 < /dev/null &
+  # A fresh .out per start (the previous one is kept as .out.1): on failure the tail shown
+  # below is this start's, not an older run's.
+  [ -f "$qs/$svc.out" ] && mv "$qs/$svc.out" "$qs/$svc.out.1"
+  setsid .venv/bin/$svc --config-file "$qs/$svc.conf" >"$qs/$svc.out" 2>&1 < /dev/null &
   echo $! > "$qs/$svc.pid"
 done
 wait_up "http://127.0.0.1:$stream_port/healthcheck" "$qs/glance-stream.pid" "$qs/glance-stream.out" \
@@ -117,13 +124,21 @@ glance-api     http://127.0.0.1:$api_port     (pid $(cat "$qs/glance-api.pid"), 
 glance-stream  http://127.0.0.1:$stream_port     (pid $(cat "$qs/glance-stream.pid"), log $qs/glance-stream.log)
 
 No Keystone: every request runs as project "standalone" with roles admin,member,reader.
-Try (the openstack client is in .venv/bin):
+The clients are in .venv/bin. openstack (keystoneauth's "none" auth type):
 
   export OS_AUTH_TYPE=none OS_ENDPOINT=http://127.0.0.1:$api_port
   .venv/bin/openstack image create --disk-format raw --container-format bare --file /etc/hostname demo
   .venv/bin/openstack image list
   .venv/bin/openstack image save --file /tmp/demo.raw demo
-  curl -s http://127.0.0.1:$api_port/versions
+
+glance (it has no "none" auth type: give it the endpoint and any token instead):
+
+  export OS_IMAGE_URL=http://127.0.0.1:$api_port OS_AUTH_TOKEN=unused
+  .venv/bin/glance image-list
+
+A direct link (file:// for this machine; see doc/source/admin/direct-links.rst):
+
+  curl -s http://127.0.0.1:$api_port/v2/images/\$(.venv/bin/openstack image show -f value -c id demo)/direct-link
 
 Stop both with: $0 stop
 MSG

@@ -20,21 +20,27 @@ LOG = logging.getLogger(__name__)
 def _fail(prog, message):
     """One clear line, on the log and on stderr, and exit 1: no traceback for bad config."""
     try:
-        LOG.error('%s cannot start: %s', prog, message)
-    except Exception:
+        if CONF.log_file or CONF.log_dir:  # without one the log is stderr: say it once
+            LOG.error('%s cannot start: %s', prog, message)
+    except Exception:  # the configuration itself did not parse
         pass
     sys.stderr.write('%s: ERROR: %s\n' % (prog, message))
     sys.exit(1)
 
 
 def check_database(prog):
+    problem = None
     try:
         db_api.check_connection()
         if not migration.has_tables():
-            _fail(prog, 'the database %s has no tables: run "glance-manage db sync" first'
-                  % _safe_url())
+            problem = ('the database %s has no tables: run "glance-manage db sync" first'
+                       % _safe_url())
     except db_exc.DBError as e:
-        _fail(prog, 'cannot reach the database %s: %s' % (_safe_url(), _first_line(e)))
+        problem = 'cannot reach the database %s: %s' % (_safe_url(), _first_line(e))
+    except db_api.DRIVER_ERRORS as e:
+        problem = db_api.driver_problem(e)
+    if problem:
+        _fail(prog, problem)
 
 
 def _safe_url():
@@ -51,6 +57,7 @@ def _first_line(error):
 
 
 def main(prog, service, default_port, argv=None, prepare=None):
+    problem = None
     try:
         config.parse_args(argv, prog=prog)
         config.setup_logging('glance')
@@ -61,8 +68,9 @@ def main(prog, service, default_port, argv=None, prepare=None):
         check_database(prog)
         wsgi.serve(prog, lambda: config.load_paste_app(service), default_port)
     except cfg.Error as e:
-        _fail(prog, _first_line(e))
-    except exception.GlanceException as e:
-        _fail(prog, str(e))
-    except OSError as e:
-        _fail(prog, str(e))
+        problem = _first_line(e)
+    except (exception.GlanceException, OSError) as e:
+        problem = str(e)
+    if problem:
+        # Outside the except blocks: oslo.log would append the exception to the line.
+        _fail(prog, problem)

@@ -5,12 +5,14 @@ turns them into argparse sub-parsers through oslo.config's SubCommandOpt.
 """
 
 import sys
+import time
 
 from oslo_config import cfg
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
 from glance.common import config
+from glance.common import exception
 from glance.db import api as db_api
 from glance.db import migration
 
@@ -131,6 +133,8 @@ class CacheCommands:
     def list(self):
         """List the cached and queued images of every node."""
         from glance.common import stream_client as client
+        if not _stream_configured():
+            return 1
         for endpoint, result in sorted(client.call_all('GET', '/cache').items()):
             if result is None or result[0] != 200:
                 print('%s: unreachable or without a cache' % endpoint)
@@ -149,37 +153,38 @@ class CacheCommands:
     @args('image_id', help='The image to prefetch.')
     @args('--wait', action='store_true',
           help='Wait until the image is cached, showing the fill\'s progress.')
-    def queue(self, image_id, wait=False):
+    @args('--timeout', type=int, default=600,
+          help='With --wait: give up (exit 1) after this many seconds (default 600).')
+    def queue(self, image_id, wait=False, timeout=600):
         """Queue an image for caching on the node that owns it."""
-        import time
-
         from glance.common import stream_client as client
         from glance.common import stream_nodes as nodes
+        if not _stream_configured():
+            return 1
+        # The node queues any id it is given: check here that the image can be cached.
+        try:
+            image = db_api.image_get(image_id)
+        except exception.ImageNotFound:
+            print('No image %s: nothing to queue.' % image_id)
+            return 1
+        if image['status'] != 'active':
+            print('Image %s is %s: only active images can be cached.'
+                  % (image_id, image['status']))
+            return 1
         endpoint = nodes.pick(image_id)
         status, _ = client.call(endpoint, 'PUT', '/cache/%s' % image_id)
         if status != 202:
             print('%s refused: HTTP %s' % (endpoint, status))
             return 1
         print('Queued %s on %s' % (image_id, endpoint))
-        deadline = time.monotonic() + 3600
-        while wait and time.monotonic() < deadline:
-            _, body = client.call(endpoint, 'GET', '/cache')
-            if any(e['image_id'] == image_id for e in body['cached_images']):
-                print('\r[%s] cached' % ('#' * 40))
-                return 0
-            filling = [e for e in body.get('filling_images', [])
-                       if e['image_id'] == image_id]
-            if filling and filling[0]['size']:
-                done = filling[0]['bytes'] / filling[0]['size']
-                print('\r[%-40s] %3d%%' % ('#' * int(done * 40), done * 100), end='',
-                      flush=True)
-            time.sleep(0.5)
-        return 0
+        return _wait_cached(client, endpoint, image_id, timeout) if wait else 0
 
     @args('image_id', help='The image to evict.')
     def evict(self, image_id):
         """Evict an image from every node's cache."""
         from glance.common import stream_client as client
+        if not _stream_configured():
+            return 1
         failed = [e for e, r in client.call_all('DELETE', '/cache/%s' % image_id).items()
                   if r is None or r[0] not in (204, 404)]
         for endpoint in failed:
@@ -212,6 +217,8 @@ class CacheCommands:
     def prune(self):
         """Evict images (eviction policy order) until each node is within its max_size."""
         from glance.common import stream_client as client
+        if not _stream_configured():
+            return 1
         for endpoint, result in sorted(client.call_all('POST', '/cache/prune').items()):
             if result is None or result[0] != 200:
                 print('%s: unreachable or without a cache' % endpoint)
@@ -219,6 +226,38 @@ class CacheCommands:
                 print('%s: evicted %d, %d bytes cached' % (endpoint, result[1]['evicted'],
                                                            result[1]['size']))
         return 0
+
+
+def _stream_configured():
+    """True if [stream] endpoints names a node; else say which option to set."""
+    from glance.stream import nodes  # noqa: F401  (registers [stream] endpoints)
+    if CONF.stream.endpoints:
+        return True
+    print('No glance-stream node is configured: set [stream] endpoints in %s (the '
+          'glance-api configuration file).' % (', '.join(CONF.config_file) or 'the '
+                                               'configuration file'))
+    return False
+
+
+def _wait_cached(client, endpoint, image_id, timeout):
+    """Show the fill's progress until the image is cached; 1 after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, body = client.call(endpoint, 'GET', '/cache')
+        if status == 200 and body:
+            if any(e['image_id'] == image_id for e in body['cached_images']):
+                print('\r[%s] cached' % ('#' * 40))
+                return 0
+            filling = [e for e in body.get('filling_images', [])
+                       if e['image_id'] == image_id]
+            if filling and filling[0]['size']:
+                done = filling[0]['bytes'] / filling[0]['size']
+                print('\r[%-40s] %3d%%' % ('#' * int(done * 40), done * 100), end='',
+                      flush=True)
+        time.sleep(0.5)
+    print('\nNot cached after %d s (still queued or filling on %s): see "glance-manage '
+          'cache list".' % (timeout, endpoint))
+    return 1
 
 
 class DirectLinkCommands:
@@ -287,6 +326,11 @@ def main(argv=None):
     CONF.register_cli_opt(command_opt)
     try:
         config.parse_args(argv, prog='glance-manage')
+        if not CONF.config_file and not CONF.config_dir:
+            # Every default would apply: the database would be a new, empty SQLite file
+            # under ~/.local/share/glance, not the one the servers use.
+            sys.exit('glance-manage: ERROR: no configuration file: pass --config-file with '
+                     'the file glance-api reads (for example /etc/glance/glance-api.conf)')
         config.setup_logging('glance')
         config.ensure_state_path()
     except cfg.Error as e:
@@ -303,6 +347,8 @@ def main(argv=None):
     except db_exc.DBError as e:
         sys.exit('glance-manage: ERROR: database error: %s'
                  % (getattr(e, 'inner_exception', None) or e))
+    except db_api.DRIVER_ERRORS as e:
+        sys.exit('glance-manage: ERROR: %s' % db_api.driver_problem(e))
     except Exception as e:  # an operator command ends with a sentence, not a traceback
         LOG.debug('glance-manage %s failed', category, exc_info=True)
         sys.exit('glance-manage: ERROR: %s' % e)

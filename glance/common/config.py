@@ -6,6 +6,7 @@ parse the command line and load a Paste pipeline.
 """
 
 import os
+import re
 import sys
 
 from oslo_config import cfg
@@ -112,6 +113,29 @@ def _paste_config_file(service):
                                 % (name, ', '.join(candidates)))
 
 
+# paste.deploy's words for a section it looked for and did not find.
+_MISSING_SECTION = re.compile(r"No section '(?P<name>[^']+)' \(prefixed by (?P<kinds>[^)]*)\)")
+
+
+def _missing_section_reason(error, pipeline, conf_file):
+    """One sentence for a LookupError of paste.deploy, or None if it is not a missing section.
+
+    The pipeline itself missing means the flavor is wrong; anything else missing is a name
+    the pipeline refers to (a filter, an app) without the section that declares it.
+    """
+    match = _MISSING_SECTION.search(str(error))
+    if match is None:
+        return None
+    name = match.group('name')
+    if name == pipeline:
+        return ('%s has no pipeline "%s": is [paste_deploy] flavor "%s" right?'
+                % (conf_file, pipeline, CONF.paste_deploy.flavor))
+    kind = 'filter' if "'filter'" in match.group('kinds') else 'app'
+    return ('%s: the pipeline "%s" names the %s "%s", which has no [%s:%s] section: '
+            'declare it or remove it from the pipeline'
+            % (conf_file, pipeline, kind, name, kind, name))
+
+
 def load_paste_app(service):
     """Load the "<service>-<flavor>" pipeline of the service's paste file."""
     conf_file = _paste_config_file(service)
@@ -121,8 +145,8 @@ def load_paste_app(service):
         return deploy.loadapp('config:%s' % conf_file, name=name)
     except LookupError as e:
         raise exception.ConfigError(
-            reason='pipeline "%s" not found in %s (is paste_deploy.flavor right?): %s'
-            % (name, conf_file, e))
+            reason=_missing_section_reason(e, name, conf_file)
+            or 'cannot load pipeline "%s" from %s: %s' % (name, conf_file, e))
     except exception.GlanceException:
         raise
     except Exception as e:

@@ -174,12 +174,16 @@ class Server:
     def _reload(self, workers):
         self.reloading = False
         LOG.info('%s got SIGHUP: reloading configuration and replacing workers', self.name)
+        error = None
         try:
             CONF.reload_config_files()
             self.load_app()  # a broken new configuration keeps the old workers
         except Exception as e:
+            error = e
+        if error is not None:
+            # Logged outside the except block: oslo.log would append the exception again.
             LOG.error('%s keeps its workers: the new configuration does not load: %s',
-                      self.name, e)
+                      self.name, error)
             return
         old = list(self.children)
         for _ in range(workers):

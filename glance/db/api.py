@@ -175,6 +175,25 @@ def check_connection():
         session.close()
 
 
+# What SQLAlchemy raises when [database] connection names a dialect or a Python driver
+# that is not installed, or is not a URL at all: configuration mistakes, not bugs.
+DRIVER_ERRORS = (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError)
+
+
+def driver_problem(error):
+    """One sentence, for an operator, about an error in DRIVER_ERRORS."""
+    url = CONF.database.connection or ''
+    scheme = url.split(':', 1)[0]
+    if isinstance(error, ImportError):
+        return ('[database] connection uses "%s", whose Python driver is not installed '
+                '(%s): install it where glance runs, or name another driver in the URL '
+                '(mysql+pymysql://, postgresql+psycopg2://)' % (scheme, error))
+    if isinstance(error, sa.exc.NoSuchModuleError):
+        return ('[database] connection uses "%s", which SQLAlchemy does not know: use '
+                'sqlite://, mysql+pymysql:// or postgresql+psycopg2://' % scheme)
+    return '[database] connection is not a database URL: %s' % str(error).splitlines()[0]
+
+
 # --- images -------------------------------------------------------------------------------
 
 def _location_dict(loc):

@@ -124,16 +124,19 @@ def _cached_copy(image, client_addr):
 
 
 def _location_links(image, client_addr):
+    """(links, whether a file location was withheld because of [direct_link] file_clients)."""
     result = []
+    withheld = False
     for location in image['locations']:
         kind = backend.backend_type(location['metadata'].get('store'))
         if kind == 'file' and not _in_networks(client_addr, _file_clients()):
+            withheld = True
             continue
         try:
             result.append(links.make(location))
         except links.NoLink as e:
             LOG.info('Image %s: %s', image['id'], e)
-    return result
+    return result, withheld
 
 
 def issue(context, image_id, client_addr):
@@ -147,7 +150,15 @@ def issue(context, image_id, client_addr):
         cached = _cached_copy(image, client_addr)
         if cached:
             found.append(cached)
-    found.extend(_location_links(image, client_addr))
+    location_links, withheld = _location_links(image, client_addr)
+    found.extend(location_links)
+    if not found and withheld:
+        raise exception.Conflict(
+            'No direct link can be issued for image %s to this caller (%s): its data is in '
+            'a file store, whose links go only to callers with an address in [direct_link] '
+            'file_clients of glance-api.conf (the networks that share the store '
+            'filesystem, for example 127.0.0.1/32 on a single machine).'
+            % (image_id, client_addr))
     if not found:
         raise exception.Conflict('No direct link can be issued for image %s to this caller: '
                                  'its stores give none.' % image_id)

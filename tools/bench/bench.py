@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -865,7 +866,7 @@ def read_env(path):
         for line in f:
             if line.startswith('export ') and '=' in line:
                 name, _, value = line[len('export '):].strip().partition('=')
-                values[name] = value.strip('\'"')
+                values[name] = ' '.join(shlex.split(value))
     return values
 
 
@@ -993,7 +994,7 @@ def main():
     parser.add_argument('--direct-links', type=int, default=1000)
     parser.add_argument('--baseline-root', help='a checkout of an earlier commit: its upload '
                         'and cold download are measured too ("before")')
-    parser.add_argument('--s3-env', help='env file of ../shared/services/s3-start.sh: also '
+    parser.add_argument('--s3-env', help='env file of tools/test-services/s3-start.sh: also '
                         'measure direct links on S3')
     args = parser.parse_args()
 

@@ -36,16 +36,12 @@ if ! command -v nginx >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx; } >"$BENCH_DIR/nginx-install.log" 2>&1
 fi
 
-# Direct links on S3 too, when the workplace's S3 server (SeaweedFS) can run here.
-services=${GLANCE_SHARED_SERVICES:-$(cd .. && pwd)/shared/services}
-[ -d "$services" ] || services=/work/shared/services
+# Direct links on S3 too, when the project's test S3 server (SeaweedFS) can run here.
 s3_args=()
-if [ -f "$services/s3-start.sh" ]; then
-  if bash "$services/s3-start.sh" >"$BENCH_DIR/s3-start.log" 2>&1; then
-    s3_args=(--s3-env "${S3_DIR:-/tmp/seaweedfs-s3}/env")
-  else
-    echo "S3 server did not start (see $BENCH_DIR/s3-start.log): no S3 direct-link figure"
-  fi
+if bash tools/test-services/s3-start.sh >"$BENCH_DIR/s3-start.log" 2>&1; then
+  s3_args=(--s3-env "${GLANCE_TEST_SERVICES_DIR:-/tmp/glance-test-services}/s3/env")
+else
+  echo "S3 server did not start (see $BENCH_DIR/s3-start.log): no S3 direct-link figure"
 fi
 
 baseline_args=()

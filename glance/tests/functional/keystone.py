@@ -1,9 +1,10 @@
 """A real Keystone for functional tests, with projects, users and roles for glance.
 
-``keystone()`` starts Keystone once per test process with ``../shared/services``'s
-``keystone-start.sh`` (idempotent; ~35 s the first time on a machine, ~2 s after) and
-creates, if missing, two projects each with a reader, a member and an admin user, a user
-with the ``service`` role, and the ``glance`` service user keystonemiddleware logs in as.
+``keystone()`` starts Keystone once per test process with the project's own
+``tools/test-services/keystone-start.sh`` (idempotent; ~50 s the first time on a machine,
+under a second after) and creates, if missing, two projects each with a reader, a member
+and an admin user, a user with the ``service`` role, and the ``glance`` service user
+keystonemiddleware logs in as.
 Tests skip with the script's reason only where Keystone cannot start.
 """
 
@@ -21,22 +22,11 @@ from keystoneclient.v3 import client as ks_client
 from glance.tests.functional import base
 
 
-def _services_dir():
-    """Where the service scripts are.
-
-    $GLANCE_SHARED_SERVICES, else ../shared/services beside the checkout, else the
-    workplace's /work/shared/services (for a clone made elsewhere).
-    """
-    if os.environ.get('GLANCE_SHARED_SERVICES'):
-        return os.environ['GLANCE_SHARED_SERVICES']
-    for candidate in (os.path.join(base.ROOT, '..', 'shared', 'services'),
-                      '/work/shared/services'):
-        if os.path.isdir(candidate):
-            return os.path.abspath(candidate)
-    return os.path.join(base.ROOT, '..', 'shared', 'services')
+# The project's test-service scripts, and where they keep their state and env files.
+SERVICES = os.path.join(base.ROOT, 'tools', 'test-services')
+STATE = os.environ.get('GLANCE_TEST_SERVICES_DIR', '/tmp/glance-test-services')
 
 
-SERVICES = _services_dir()
 PASSWORD = 'glance-test-pw'
 PROJECTS = ('glance-test-a', 'glance-test-b')
 ROLES = ('reader', 'member', 'admin')
@@ -102,7 +92,7 @@ def _start_and_seed():
     if result.returncode != 0:
         _STATE['error'] = 'keystone-start.sh failed: %s' % result.stderr[-500:]
         raise KeystoneUnavailable(_STATE['error'])
-    env = _env(os.environ.get('KEYSTONE_DIR', '/tmp/keystone-aio') + '/env')
+    env = _env(os.path.join(STATE, 'keystone', 'env'))
     auth_url = env['OS_AUTH_URL']
     admin = ks_session.Session(auth=identity.Password(
         auth_url=auth_url, username=env['OS_USERNAME'], password=env['OS_PASSWORD'],

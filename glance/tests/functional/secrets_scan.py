@@ -8,14 +8,20 @@ in-process) is checked as it arrives; every server log and glance-manage output 
 when the servers stop (glance.tests.functional.base).
 """
 
+import os
+import shlex
 
 import requests
 
-# Defaults of ../shared/services/*.sh and keystone_seed_swift.py
-_STATIC = {'glance-secret', 'glance-ro-secret', 'saio-tempurl-key', 'glancepw', 'swiftpw',
-           'testing3'}
-_ENV_FILES = {'/tmp/seaweedfs-s3/env': ('S3_SECRET_KEY', 'S3_RO_SECRET_KEY'),
-              '/tmp/swift-saio/env': ('SWIFT_TEMPURL_KEY',)}
+# Defaults of tools/test-services/*-start.sh
+_STATIC = {'glance-rw-secret', 'glance-ro-secret', 'swift-test-tempurl-key', 'glancepw',
+           'swift-service-pw', 'testing3', 'keystone-admin-pw'}
+_STATE = os.environ.get('GLANCE_TEST_SERVICES_DIR', '/tmp/glance-test-services')
+_ENV_FILES = {
+    os.path.join(_STATE, 's3', 'env'): ('S3_SECRET_KEY', 'S3_RO_SECRET_KEY'),
+    os.path.join(_STATE, 'swift', 'env'): ('SWIFT_TEMPURL_KEY', 'SWIFT_GLANCE_PASSWORD'),
+    os.path.join(_STATE, 'keystone', 'env'): ('OS_PASSWORD',),
+}
 _added = set()
 _MAX_BODY = 4 * 1024 * 1024
 
@@ -34,7 +40,7 @@ def known():
                     for name in names:
                         prefix = 'export %s=' % name
                         if line.startswith(prefix):
-                            found.add(line[len(prefix):].strip().strip('\'"'))
+                            found.add(shlex.split(line[len(prefix):])[0])
         except OSError:
             pass
     return {s for s in found if len(s) >= 6}

@@ -1,12 +1,12 @@
 """Real storage servers for functional tests: S3 (SeaweedFS) and Swift, on loopback.
 
-Each function starts its server once per test process with the idempotent scripts in
-``../shared/services/`` and returns the variables of the env file the script writes. A
+Each function starts its server once per test process with the project's idempotent
+scripts in ``tools/test-services/`` and returns the variables of the env file the script
+writes. A
 test calls ``skip_unless(...)`` so that it skips, with the script's own reason, only where
 the server truly cannot start.
 """
 
-import fcntl
 import os
 import subprocess
 
@@ -15,6 +15,7 @@ import testtools
 from glance.tests.functional import keystone
 
 SERVICES = keystone.SERVICES
+GLANCE_SWIFT_PASSWORD = 'glancepw'  # swift-start.sh's "glance" user, owning the image account
 _STATE = {}
 
 
@@ -29,16 +30,13 @@ def _start(name, script, env_file, extra_env=None, timeout=600):
         return _STATE[name]
     path = os.path.join(SERVICES, script)
     env = dict(os.environ, **(extra_env or {}))
-    with open('/tmp/glance-test-%s.lock' % name, 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            result = subprocess.run(['bash', path], capture_output=True, text=True,
-                                    timeout=timeout, env=env)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            result = None
-            error = str(e)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    # The script serialises concurrent starts itself (a lock in its state directory).
+    try:
+        result = subprocess.run(['bash', path], capture_output=True, text=True,
+                                timeout=timeout, env=env)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        result = None
+        error = str(e)
     if result is None or result.returncode != 0 or not os.path.exists(env_file):
         reason = error if result is None else (result.stderr or result.stdout)[-800:]
         _STATE[name] = Unavailable('%s could not start: %s' % (name, reason))
@@ -48,27 +46,19 @@ def _start(name, script, env_file, extra_env=None, timeout=600):
 
 
 def s3():
-    return _start('s3', 's3-start.sh', '/tmp/seaweedfs-s3/env')
+    return _start('s3', 's3-start.sh', os.path.join(keystone.STATE, 's3', 'env'))
 
 
 def swift_keystone():
-    """Swift whose second proxy (:8081) authenticates with the test Keystone.
+    """Swift whose second proxy authenticates with the test Keystone.
 
-    Keystone is seeded first (a swift service user, the glance user that owns the image
-    account, the object-store endpoint), as swift-saio-start.sh requires.
+    swift-start.sh starts Keystone itself and adds the swift service user, the glance user
+    owning the image account and the object-store endpoint; the test identities come from
+    ``keystone.keystone()``.
     """
-    if 'swift' in _STATE:
-        return _start('swift', None, None)
-    info = keystone.keystone()
-    seed = os.path.join(SERVICES, 'keystone_seed_swift.py')
-    result = subprocess.run(['python3', seed, info['auth_url'], 'http://127.0.0.1:8081'],
-                            capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        _STATE['swift'] = Unavailable('seeding Keystone for Swift failed: %s'
-                                      % result.stderr[-500:])
-        raise _STATE['swift']
-    return _start('swift', 'swift-saio-start.sh', '/tmp/swift-saio/env',
-                  {'SWIFT_KEYSTONE_URL': info['auth_url']})
+    keystone.keystone()
+    return _start('swift', 'swift-start.sh', os.path.join(keystone.STATE, 'swift', 'env'),
+                  {'SWIFT_GLANCE_PASSWORD': GLANCE_SWIFT_PASSWORD})
 
 
 def skip_unless(service):
@@ -77,9 +67,6 @@ def skip_unless(service):
         return service()
     except (Unavailable, keystone.KeystoneUnavailable) as e:
         raise testtools.TestCase.skipException(str(e))
-
-
-GLANCE_SWIFT_PASSWORD = 'glancepw'  # keystone_seed_swift.py's user owning the image account
 
 
 def single_backend(kind, options):

@@ -121,6 +121,15 @@ class TestBadConfig(testtools.TestCase):
         err = self._start(DEFAULT__bind_port=base.free_port(),
                           paste_deploy__flavor='nonesuch')
         self.assertIn('glance-api-nonesuch', err)
+        self.assertIn('[paste_deploy] flavor "nonesuch"', err)
+
+    def test_missing_database_driver_is_one_line(self):
+        err = self._start(DEFAULT__bind_port=base.free_port(),
+                          database__connection='mysql+mysqldb://root@127.0.0.1/x')
+        lines = err.strip().splitlines()
+        self.assertEqual(1, len(lines), err)
+        self.assertIn('"mysql+mysqldb"', lines[0])
+        self.assertIn('not installed', lines[0])
 
 
 class TestSighup(base.FunctionalTest):
@@ -151,6 +160,39 @@ class TestSighup(base.FunctionalTest):
         self.assertEqual(200, status)
         self.assertEqual('http://images.example.com/v2/',
                          json.loads(body)['versions'][0]['links'][0]['href'])
+
+
+class TestReloadBrokenPaste(base.FunctionalTest):
+    """SIGHUP with a pipeline naming an undeclared filter.
+
+    The old workers stay, and the log names the filter (not the flavor).
+    """
+
+    server_kwargs = {'workers': 1, 'stream': False}
+
+    def test_missing_filter_is_named(self):
+        paste = os.path.join(self.servers.dir, 'glance-api-paste.ini')
+        with open(paste) as f:
+            text = f.read()
+        self.assertIn('unauthenticated_context apiv2app', text)
+        with open(paste, 'w') as f:
+            f.write(text.replace('unauthenticated_context apiv2app',
+                                 'unauthenticated_context ratelimit apiv2app'))
+        os.kill(self.servers.api.proc.pid, signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        line = None
+        while time.monotonic() < deadline and line is None:
+            for candidate in self.servers.api.log().splitlines():
+                if 'keeps its workers' in candidate:
+                    line = candidate
+            time.sleep(0.2)
+        self.assertIsNotNone(line, self.servers.api.log()[-2000:])
+        self.assertIn('names the filter "ratelimit", which has no [filter:ratelimit] '
+                      'section', line)
+        self.assertNotIn('flavor', line)
+        self.assertEqual(1, line.count(paste), line)
+        status, _, _ = _get(self.servers.api_url + '/versions')
+        self.assertEqual(200, status)
 
 
 class TestUwsgi(testtools.TestCase):

@@ -108,6 +108,8 @@ class TestFileLinksOnlyForSharedHosts(DirectLinkTest):
         self.assertEqual(409, resp.status_code, resp.text)
         self.assertNotIn('file://', resp.text)
         self.assertNotIn(self.servers.store_dir, resp.text)
+        # the answer says which option would allow it
+        self.assertIn('[direct_link] file_clients', resp.text)
 
 
 class TestWarmCache(DirectLinkTest):

@@ -207,3 +207,47 @@ class TestGlanceClientKeystone(KeystoneClients, TestGlanceClient):
 
 class TestOpenStackClientKeystone(KeystoneClients, TestOpenStackClient):
     pass
+
+
+class TestQuickstartEnvironment(ClientTest):
+    """The environment tools/quickstart.sh prints works as printed.
+
+    No command-line auth options: ``OS_IMAGE_URL`` + ``OS_AUTH_TOKEN`` for glance (which
+    has no "none" auth type) and ``OS_AUTH_TYPE=none`` + ``OS_ENDPOINT`` for openstack.
+    """
+
+    def _printed(self, variable):
+        """{name: value} of the quickstart's ``export`` line that sets ``variable``."""
+        with open(os.path.join(base.ROOT, 'tools', 'quickstart.sh')) as f:
+            for line in f:
+                words = line.split()
+                if words[:1] == ['export'] and any(w.startswith(variable + '=')
+                                                   for w in words):
+                    pairs = (w.split('=', 1) for w in words[1:])
+                    port = self.servers.api_url.rsplit(':', 1)[1]
+                    return {k: v.replace('$api_port', port) for k, v in pairs}
+        self.fail('tools/quickstart.sh prints no "export %s=" line' % variable)
+
+    def _run(self, argv, variables):
+        env = dict(self.cli_env(), **variables)
+        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120,
+                              stdin=subprocess.DEVNULL)
+
+    def test_glance_with_os_image_url_and_token(self):
+        variables = self._printed('OS_IMAGE_URL')
+        self.assertEqual(self.servers.api_url, variables['OS_IMAGE_URL'])
+        self.assertIn('OS_AUTH_TOKEN', variables)
+        name = 'qs-glance-%d' % os.getpid()
+        created = self._run([os.path.join(BIN, 'glance'), 'image-create', '--name', name,
+                             '--disk-format', 'raw', '--container-format', 'bare',
+                             '--file', self.data_path], variables)
+        self.assertEqual(0, created.returncode, created.stderr)
+        listed = self._run([os.path.join(BIN, 'glance'), 'image-list'], variables)
+        self.assertEqual(0, listed.returncode, listed.stderr)
+        self.assertIn(name, listed.stdout)
+
+    def test_openstack_with_auth_type_none(self):
+        variables = self._printed('OS_ENDPOINT')
+        self.assertEqual('none', variables['OS_AUTH_TYPE'])
+        listed = self._run([os.path.join(BIN, 'openstack'), 'image', 'list'], variables)
+        self.assertEqual(0, listed.returncode, listed.stderr)
