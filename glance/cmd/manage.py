@@ -230,7 +230,7 @@ class CacheCommands:
 
 def _stream_configured():
     """True if [stream] endpoints names a node; else say which option to set."""
-    from glance.stream import nodes  # noqa: F401  (registers [stream] endpoints)
+    from glance.common import stream_nodes  # noqa: F401  (registers [stream] endpoints)
     if CONF.stream.endpoints:
         return True
     print('No glance-stream node is configured: set [stream] endpoints in %s (the '
@@ -347,9 +347,9 @@ def main(argv=None):
     except db_exc.DBError as e:
         sys.exit('glance-manage: ERROR: database error: %s'
                  % (getattr(e, 'inner_exception', None) or e))
-    except db_api.DRIVER_ERRORS as e:
-        sys.exit('glance-manage: ERROR: %s' % db_api.driver_problem(e))
     except Exception as e:  # an operator command ends with a sentence, not a traceback
+        if db_api.is_driver_error(e):
+            sys.exit('glance-manage: ERROR: %s' % db_api.driver_problem(e))
         LOG.debug('glance-manage %s failed', category, exc_info=True)
         sys.exit('glance-manage: ERROR: %s' % e)
     sys.exit(result if isinstance(result, int) else 0)

@@ -180,6 +180,16 @@ def check_connection():
 DRIVER_ERRORS = (ImportError, sa.exc.NoSuchModuleError, sa.exc.ArgumentError)
 
 
+def is_driver_error(error):
+    """True if ``error`` says the database URL or its driver is the problem.
+
+    An ImportError of glance's own modules is a bug, not a missing driver.
+    """
+    if isinstance(error, ImportError):
+        return not (getattr(error, 'name', None) or '').startswith('glance')
+    return isinstance(error, DRIVER_ERRORS)
+
+
 def driver_problem(error):
     """One sentence, for an operator, about an error in DRIVER_ERRORS."""
     url = CONF.database.connection or ''
