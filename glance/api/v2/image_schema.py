@@ -41,6 +41,13 @@ RESERVED = frozenset(['location', 'deleted', 'deleted_at', 'upload_holder',
                       'upload_heartbeat_at'])
 RESERVED_PREFIX = 'os_glance'
 
+# Bounds of the columns behind the schema, the same on every engine (MySQL's TEXT holds
+# 65535 bytes; PostgreSQL and SQLite would take more, so the smallest rules).
+MAX_INT = 2 ** 31 - 1            # min_ram, min_disk: INTEGER
+MAX_BIGINT = 2 ** 63 - 1         # size, virtual_size: BIGINT
+MAX_NAME_LENGTH = 255            # property names, tags, ids of projects: VARCHAR(255)
+MAX_VALUE_BYTES = 65535          # custom property values: TEXT, in UTF-8
+
 # Core properties that map to image columns (the rest of the schema is read-only or links).
 CORE_WRITABLE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
                  'disk_format', 'min_ram', 'min_disk', 'tags')
@@ -116,9 +123,9 @@ def _properties():
                  'description': 'List of strings related to the image'},
         'direct_url': {'type': 'string', 'readOnly': True,
                        'description': 'URL to access the image file kept in external store'},
-        'min_ram': {'type': 'integer', 'minimum': 0,
+        'min_ram': {'type': 'integer', 'minimum': 0, 'maximum': MAX_INT,
                     'description': 'Amount of ram (in MB) required to boot image.'},
-        'min_disk': {'type': 'integer', 'minimum': 0,
+        'min_disk': {'type': 'integer', 'minimum': 0, 'maximum': MAX_INT,
                      'description': 'Amount of disk space (in GB) required to boot image.'},
         'self': {'type': 'string', 'readOnly': True,
                  'description': 'An image self url'},
@@ -187,16 +194,32 @@ def _validator():
 
 
 def validate(image_json):
-    """Check a whole image representation against the schema, or raise BadRequest."""
+    """Check a whole image representation against the schema, or raise BadRequest.
+
+    Custom property values are bounded here as well (the schema, which clients download
+    and validate with, keeps upstream's shape).
+    """
     error = jsonschema.exceptions.best_match(_validator().iter_errors(image_json))
     if error is not None:
         where = '.'.join(str(p) for p in error.absolute_path)
         raise exception.SchemaValidationError(
             reason='%s%s' % ('%s: ' % where if where else '', error.message))
+    for name, value in image_json.items():
+        if isinstance(value, str) and len(value.encode('utf-8')) > MAX_VALUE_BYTES:
+            raise exception.SchemaValidationError(
+                reason='%s: the value is longer than %d bytes' % (name, MAX_VALUE_BYTES))
 
 
 def check_property_name(name):
-    """Raise Forbidden if a client may not set a property of this name."""
+    """Raise BadRequest for a name no engine can store, Forbidden for one a client may not set.
+
+    An empty name is refused too: upstream stores it, and then no JSON patch can remove it.
+    """
+    if not name:
+        raise exception.BadRequest('A property name must not be empty.')
+    if len(name) > MAX_NAME_LENGTH:
+        raise exception.BadRequest('Property name %s... is longer than %d characters.'
+                                   % (name[:32], MAX_NAME_LENGTH))
     if name in READ_ONLY:
         raise exception.ReadonlyProperty(property=name)
     if name in RESERVED or name.startswith(RESERVED_PREFIX):
