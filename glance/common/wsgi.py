@@ -478,6 +478,10 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
     def get_environ(self):
         environ = super().get_environ()
         environ[SENDFILE_KEY] = self._sendfile
+        if self.headers.get('Content-Type') is None:
+            # eventlet fills in "text/plain" (the email parser's default); the application
+            # must see that the client declared none, as under any other server.
+            environ.pop('CONTENT_TYPE', None)
         return environ
 
     def _sendfile(self, fd, offset, count):

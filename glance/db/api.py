@@ -78,6 +78,20 @@ def _sqlite_connect(dbapi_conn, record):
         cur.close()
 
 
+@sa.event.listens_for(sa.engine.Engine, 'connect')
+def _mysql_connect(dbapi_conn, record):
+    """Talk utf8mb4 to MySQL/MariaDB, whatever charset the connection URL names.
+
+    oslo.db asks for "utf8" (three bytes at most, utf8mb3) when the URL names none; the
+    tables are utf8mb4, but text beyond the Basic Multilingual Plane (an emoji in an image
+    name) sent over a utf8mb3 connection fails with "Incorrect string value", where
+    PostgreSQL and SQLite store it.
+    """
+    set_charset = getattr(dbapi_conn, 'set_character_set', None)
+    if set_charset is not None and getattr(dbapi_conn, 'charset', None) in ('utf8', 'utf8mb3'):
+        set_charset('utf8mb4')
+
+
 @sa.event.listens_for(sa.engine.Engine, 'begin')
 def _sqlite_begin(conn):
     if conn.dialect.name == 'sqlite' and 'in_transaction' not in conn.info:
