@@ -190,9 +190,24 @@ def image_create(values):
         session.add(image)
         try:
             session.flush()
-        except db_exc.DBDuplicateEntry:
+        except db_exc.DBDuplicateEntry as e:
+            _raise_if_same_names(e)
             raise exception.Duplicate('An image with ID %s already exists.' % values.get('id'))
         return _image_dict(image)
+
+
+def _raise_if_same_names(error):
+    """Conflict for tags or property names the database holds equal though they differ.
+
+    MySQL's default collations compare case- and accent-insensitively and ignore trailing
+    spaces, so "a" and "A" collide there on the unique keys, where PostgreSQL and SQLite
+    keep both.
+    """
+    if any(c in ('value', 'name') or c.startswith(('uq_image_tags', 'uq_image_prop'))
+           for c in error.columns or ()):
+        raise exception.Duplicate('Two tags or property names of this image are the same to '
+                                  'the database (they differ only in case, accents or '
+                                  'trailing spaces).')
 
 
 _IMAGES = models.Image.__table__
@@ -280,7 +295,11 @@ def image_update(image_id, values, properties=None, tags=None, from_state=None):
                 if value not in current:
                     image.tags.append(models.ImageTag(value=value))
         image.updated_at = models.now()
-        session.flush()
+        try:
+            session.flush()
+        except db_exc.DBDuplicateEntry as e:
+            _raise_if_same_names(e)
+            raise
         return _image_dict(image)
 
 
