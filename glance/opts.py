@@ -8,6 +8,8 @@ from glance.api.v2 import image_schema
 from glance.api.v2 import list_params
 from glance.api import versions
 from glance.common import config
+from glance.common import pieces
+from glance.common import stream_nodes as nodes
 from glance.common import ticket
 from glance.common import wsgi
 from glance.db import api as db_api
@@ -18,8 +20,8 @@ from glance.image import recovery
 from glance.image import service
 from glance.store import backend
 from glance.store import links
+from glance.store import reader
 from glance.stream import cache
-from glance.stream import nodes
 
 
 def _merge(*lists):
@@ -36,12 +38,14 @@ def list_api_opts():
                   list_params.list_opts(), quota.list_opts(), service.list_opts(),
                   data.list_opts(), recovery.list_opts(), backend.list_opts(),
                   ticket.list_opts(), nodes.list_opts(), image_data.list_opts(),
-                  direct_link.list_opts(), links.list_opts())
+                  direct_link.list_opts(), links.list_opts(), pieces.list_opts(),
+                  reader.list_opts())
 
 
 def list_stream_opts():
     return _merge(config.list_opts(), wsgi.list_opts(), db_api.list_opts(),
-                  backend.list_opts(), ticket.list_opts(), cache.list_opts())
+                  backend.list_opts(), ticket.list_opts(), cache.list_opts(),
+                  pieces.list_opts(), reader.list_opts())
 
 
 def list_manage_opts():

@@ -8,6 +8,7 @@ from oslo_log import log as logging
 
 from glance.common import config
 from glance.common import exception
+from glance.common import memory
 from glance.common import wsgi
 from glance.db import api as db_api
 from glance.db import migration
@@ -54,6 +55,7 @@ def main(prog, service, default_port, argv=None, prepare=None):
         config.parse_args(argv, prog=prog)
         config.setup_logging('glance')
         config.ensure_state_path()
+        memory.fix_mmap_threshold()
         if prepare is not None:
             prepare()
         check_database(prog)

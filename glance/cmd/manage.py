@@ -75,7 +75,7 @@ class CacheCommands:
 
     def list(self):
         """List the cached and queued images of every node."""
-        from glance.stream import client
+        from glance.common import stream_client as client
         for endpoint, result in sorted(client.call_all('GET', '/cache').items()):
             if result is None or result[0] != 200:
                 print('%s: unreachable or without a cache' % endpoint)
@@ -98,8 +98,8 @@ class CacheCommands:
         """Queue an image for caching on the node that owns it."""
         import time
 
-        from glance.stream import client
-        from glance.stream import nodes
+        from glance.common import stream_client as client
+        from glance.common import stream_nodes as nodes
         endpoint = nodes.pick(image_id)
         status, _ = client.call(endpoint, 'PUT', '/cache/%s' % image_id)
         if status != 202:
@@ -124,16 +124,39 @@ class CacheCommands:
     @args('image_id', help='The image to evict.')
     def evict(self, image_id):
         """Evict an image from every node's cache."""
-        from glance.stream import client
+        from glance.common import stream_client as client
         failed = [e for e, r in client.call_all('DELETE', '/cache/%s' % image_id).items()
                   if r is None or r[0] not in (204, 404)]
         for endpoint in failed:
             print('%s did not evict %s' % (endpoint, image_id))
         return 1 if failed else 0
 
+    def verify(self):
+        """Re-verify every cached file of every node now (piece by piece); evict bad ones.
+
+        Exit status 1 if a node found a corrupted file or could not be asked.
+        """
+        from glance.common import stream_client as client
+        status = 0
+        for endpoint, result in sorted(client.call_all('POST', '/cache/verify',
+                                                       timeout=3600).items()):
+            if result is None or result[0] != 200:
+                print('%s: %s' % (endpoint, 'unreachable' if result is None else
+                                  'HTTP %s %s' % (result[0], (result[1] or {}).get(
+                                      'error', ''))))
+                status = 1
+                continue
+            bad = result[1]['bad']
+            print('%s: %d checked, %d corrupted and evicted' % (
+                endpoint, result[1]['checked'], len(bad)))
+            for image_id in bad:
+                print('  %s  corrupted: evicted' % image_id)
+            status = status or (1 if bad else 0)
+        return status
+
     def prune(self):
-        """Evict least recently used images until each node is within its max_size."""
-        from glance.stream import client
+        """Evict images (eviction policy order) until each node is within its max_size."""
+        from glance.common import stream_client as client
         for endpoint, result in sorted(client.call_all('POST', '/cache/prune').items()):
             if result is None or result[0] != 200:
                 print('%s: unreachable or without a cache' % endpoint)

@@ -126,6 +126,11 @@ class RangeNotSatisfiable(GlanceException):
     code = 416
     message = "Requested range not satisfiable."
 
+    def __init__(self, message=None, size=None, **kwargs):
+        super().__init__(message, **kwargs)
+        # RFC 9110: a 416 names the representation's current length
+        self.headers = {'Content-Range': 'bytes */%d' % size} if size is not None else {}
+
 
 class ServiceUnavailable(GlanceException):
     code = 503

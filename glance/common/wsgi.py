@@ -34,6 +34,7 @@ import eventlet.wsgi
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from glance.common import background
 from glance.common import exception
 
 LOG = logging.getLogger(__name__)
@@ -281,6 +282,7 @@ class Server:
         return self.parent_pid is not None and os.getppid() != self.parent_pid
 
     def _run_worker(self, app):
+        background.start(self.name)  # after the fork: once per host, see its docstring
         pool = ConnectionPool(CONF.max_client_connections, self.name)
         server = eventlet.spawn(
             eventlet.wsgi.server, self.sock, ZeroCopy(app), custom_pool=pool,

@@ -10,6 +10,7 @@ the database is still locked, so several workers and background jobs can write a
 import contextlib
 import sqlite3
 import threading
+import weakref
 
 from oslo_config import cfg
 from oslo_db import api as oslo_db_api
@@ -48,17 +49,31 @@ def _pool_sqlite(engine):
     Opening a connection and setting its pragmas cost more than the query itself for a
     simple read. The pool is per process (dispose() after a fork) and green-thread safe.
     """
-    old = engine.pool
-    if engine.dialect.name != 'sqlite' or not isinstance(old, sa.pool.NullPool):
+    if not isinstance(engine.pool, sa.pool.NullPool):
         return
-    engine.pool = sa.pool.QueuePool(old._creator, pool_size=CONF.database.sqlite_pool_size,
-                                    max_overflow=CONF.database.sqlite_pool_size * 2,
-                                    timeout=30, recycle=-1, _dispatch=old.dispatch,
-                                    dialect=old._dialect, reset_on_return='rollback')
+    cargs, cparams = engine.dialect.create_connect_args(engine.url)
+
+    def connect():
+        return engine.dialect.connect(*cargs, **cparams)
+
+    pool = sa.pool.QueuePool(connect, pool_size=CONF.database.sqlite_pool_size,
+                             max_overflow=CONF.database.sqlite_pool_size * 2, timeout=30,
+                             recycle=-1, reset_on_return='rollback')
+    sa.event.listen(pool, 'connect', _sqlite_connect)
+    engine.pool = pool
+
+
+def _on_engine_create(engine):
+    """Glance's own settings for an engine it creates (never for other engines)."""
+    if engine.dialect.name != 'sqlite':
+        return
+    _engines.add(engine)
+    sa.event.listen(engine, 'connect', _sqlite_connect)
+    _pool_sqlite(engine)
 
 
 _main = enginefacade.transaction_context()
-_main.append_on_engine_create(_pool_sqlite)
+_main.append_on_engine_create(_on_engine_create)
 _local = threading.local()  # green-thread local once eventlet has patched threading
 
 IMAGE_SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 'id',
@@ -66,7 +81,6 @@ IMAGE_SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 
                    'virtual_size', 'protected', 'os_hidden')
 
 
-@sa.event.listens_for(sa.engine.Engine, 'connect')
 def _sqlite_connect(dbapi_conn, record):
     if isinstance(dbapi_conn, sqlite3.Connection):
         # We issue BEGIN ourselves (see _sqlite_begin); WAL lets readers run beside a writer.
@@ -92,9 +106,15 @@ def _mysql_connect(dbapi_conn, record):
         set_charset('utf8mb4')
 
 
+# Glance's own SQLite engines. The "begin" hook below must run before oslo.db's listener
+# on the engine (which would emit a plain BEGIN); only a class-level listener runs first,
+# so it is declared on Engine and acts on these engines alone.
+_engines = weakref.WeakSet()
+
+
 @sa.event.listens_for(sa.engine.Engine, 'begin')
 def _sqlite_begin(conn):
-    if conn.dialect.name == 'sqlite' and 'in_transaction' not in conn.info:
+    if conn.engine in _engines and 'in_transaction' not in conn.info:
         # A deferred transaction that reads then writes fails at once with "database is
         # locked" when another process wrote in between; taking the lock up front waits.
         # (oslo.db's own listener, which would emit a plain BEGIN, sees the marker.)
@@ -141,7 +161,7 @@ def configure(connection=None):
     global _main
     if connection is not None:
         _main = enginefacade.transaction_context()
-        _main.append_on_engine_create(_pool_sqlite)
+        _main.append_on_engine_create(_on_engine_create)
         _main.configure(connection=connection)
 
 
@@ -413,12 +433,19 @@ def image_storage_used(owner):
 
 
 @_retry
-def image_activate(image_id, values, location):
+def image_activate(image_id, values, location, pieces=None):
     """Finish an upload in one transaction: record the location, set the image active.
+
+    ``pieces`` is the piece map to record with it (glance.common.pieces.PieceMap's
+    ``as_values()``).
 
     Conflict if the image is no longer saving (deleted or reset meanwhile).
     """
     with _session(write=True) as session:
+        if pieces is not None:
+            session.execute(sa.delete(_PIECES).where(_PIECES.c.image_id == image_id))
+            session.execute(sa.insert(_PIECES).values(image_id=image_id,
+                                                      created_at=models.now(), **pieces))
         image = _get_image(session, image_id)
         if image.status != 'saving':
             raise exception.Conflict('Image %s is %s, not saving.' % (image_id, image.status))
@@ -440,6 +467,36 @@ def images_in_status(status):
     with _session() as session:
         rows = session.query(models.Image).filter_by(status=status, deleted=False).all()
         return [_image_dict(image) for image in rows]
+
+
+_PIECES = models.ImagePieces.__table__
+_SELECT_PIECES = sa.select(_PIECES).where(_PIECES.c.image_id == sa.bindparam('image_id'))
+
+
+def image_pieces_get(image_id):
+    """The image's piece map as a dict (algo, piece_size, image_size, digests), or None."""
+    with _session() as session:
+        row = session.execute(_SELECT_PIECES, {'image_id': image_id}).mappings().first()
+        return dict(row) if row is not None else None
+
+
+@_retry
+def image_pieces_add(image_id, pieces):
+    """Record the piece map of an image that has none (a first full verified read).
+
+    An image's bytes never change while it is active, so a map already recorded is kept.
+    Returns True if this call recorded it.
+    """
+    try:
+        with _session(write=True) as session:
+            exists = session.execute(_SELECT_PIECES, {'image_id': image_id}).first()
+            if exists is not None:
+                return False
+            session.execute(sa.insert(_PIECES).values(image_id=image_id,
+                                                      created_at=models.now(), **pieces))
+    except (db_exc.DBDuplicateEntry, db_exc.DBReferenceError):
+        return False  # recorded by another reader meanwhile, or the image row is gone
+    return True
 
 
 # --- locations ----------------------------------------------------------------------------

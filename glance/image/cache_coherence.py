@@ -10,8 +10,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import stream_client as client
 from glance.db import api as db_api
-from glance.stream import client
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)

@@ -7,6 +7,7 @@ the partial data if that process dies. Any failure puts the image back to queued
 what was written.
 """
 
+import contextlib
 import hashlib
 import os
 import socket
@@ -21,6 +22,7 @@ from oslo_log import log as logging
 from oslo_utils import units
 
 from glance.common import exception
+from glance.common import pieces
 from glance.db import api as db_api
 from glance.db import models
 from glance.image import service
@@ -99,10 +101,18 @@ class _Pipe:
         self._buffer = b''
         self._offset = 0
         self._done = False
+        self.closed = False  # set when the reading side stopped (the store returned/failed)
 
     def feed(self, chunk):
-        """Green side: hand over a chunk (None at the end, or an exception to raise)."""
+        """Green side: hand over a chunk (None at the end, or an exception to raise).
+
+        Raises _WriterGone if the store stopped reading: a store that refuses the write
+        (the object exists, the disk is full) must answer the client at once, not leave
+        this loop waiting for a reader that will never come.
+        """
         while True:
+            if self.closed:
+                raise _WriterGone()
             try:
                 self._queue.put_nowait(chunk)
                 return
@@ -139,26 +149,62 @@ class _Pipe:
         return parts[0] if len(parts) == 1 else b''.join(parts)
 
 
+class _WriterGone(Exception):
+    """The store stopped reading the upload (it failed, or returned early)."""
+
+
 def _store(image_id, chunks, size, store, context):
-    """Write the chunks to the store; returns glance_store's add() tuple."""
+    """Write the chunks to the store; returns glance_store's add() tuple and the PieceMap.
+
+    The piece hashes are computed in a native thread of their own, beside the store's MD5
+    and multihash, from the same chunks.
+    """
     algo = CONF.hashing_algorithm
+    piece_thread = backend.HashThread(pieces.PieceHasher())
+
+    def hashed(chunks):
+        for chunk in chunks:
+            piece_thread.feed(chunk)
+            yield chunk
+
+    try:
+        result = _write(image_id, hashed(chunks), size, store, algo, context)
+    finally:
+        piece_map = piece_thread.finish(green=True).finish()
+    return result, piece_map
+
+
+def _write(image_id, chunks, size, store, algo, context):
     if backend.backend_type(store) != 'file':
         return backend.add(image_id, _IterFile(chunks), size, store, algo, context)
     pipe = _Pipe()
 
     def write():
-        result = backend.fast_file_add(image_id, pipe.read, size, store, algo)
-        if result is None:
-            result = backend.add(image_id, pipe, size, store, algo, None)
-        return result
+        try:
+            result = backend.fast_file_add(image_id, pipe.read, size, store, algo)
+            if result is None:
+                result = backend.add(image_id, pipe, size, store, algo, None)
+            return result
+        finally:
+            pipe.closed = True
 
     writer = eventlet.spawn(tpool.execute, write)
+    fed_all = False
     try:
         for chunk in chunks:
             pipe.feed(chunk)
+        fed_all = True
         pipe.feed(None)
+    except _WriterGone:
+        result = writer.wait()  # raises the store's own error, if it failed
+        if fed_all:
+            return result  # it finished before it needed the end mark
+        raise exception.BadRequest('The store stopped reading the image data before its '
+                                   'end.')
     except BaseException as e:
-        pipe.feed(exception.BadRequest('upload interrupted'))
+        pipe.closed = True
+        with contextlib.suppress(_original_queue.Full):
+            pipe._queue.put_nowait(exception.BadRequest('upload interrupted'))
         try:
             writer.wait()
         except Exception:
@@ -216,7 +262,7 @@ def upload(context, image_id, body, size, store=None):
                             heartbeat)
     location = None
     try:
-        url, written, checksum, multihash, metadata = _store(
+        (url, written, checksum, multihash, metadata), piece_map = _store(
             image_id, reader.chunks(), size or 0, store, context)
         location = {'url': url, 'metadata': metadata}
         if size is not None and written != size:
@@ -225,7 +271,7 @@ def upload(context, image_id, body, size, store=None):
         image = db_api.image_activate(
             image_id, {'size': written, 'checksum': checksum,
                        'os_hash_algo': CONF.hashing_algorithm, 'os_hash_value': multihash},
-            location)
+            location, pieces=piece_map.as_values() if piece_map.image_size == written else None)
     except BaseException as e:
         _abandon(image_id, store, location)
         if isinstance(e, store_exc.StorageFull):
@@ -275,20 +321,6 @@ def _abandon(image_id, store, location):
                             from_state='saving')
     except (exception.Conflict, exception.ImageNotFound):
         pass  # deleted meanwhile: nothing to put back
-
-
-def delete_locations(image, deleted=None):
-    """Delete the data of every location of a (deleted) image, then mark them deleted."""
-    for location in image['locations']:
-        try:
-            backend.delete(location)
-        except Exception as e:
-            # Left pending_delete: the scrubber (glance.image.recovery) tries again.
-            LOG.error('Could not delete the data of image %s now (%s); it will be retried',
-                      image['id'], type(e).__name__)
-            db_api.image_location_set_status(location['id'], 'pending_delete')
-            continue
-        db_api.image_location_set_status(location['id'], 'deleted')
 
 
 def list_opts():

@@ -23,13 +23,13 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import stream_client as client
+from glance.common import stream_nodes as nodes
+from glance.image import download
 from glance.image import policy as image_policy
-from glance.image import service
 from glance import policy
 from glance.store import backend
 from glance.store import links
-from glance.stream import client
-from glance.stream import nodes
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -138,11 +138,8 @@ def _location_links(image, client_addr):
 
 def issue(context, image_id, client_addr):
     """The direct-link answer for an image: the best link's fields plus every link."""
-    image, rules = service.get_for(context, image_id)
-    rules.direct_link()
-    if image['status'] == 'deactivated' and not context.is_admin:
-        raise exception.Forbidden('The image is deactivated: its data cannot be read.')
-    if image['status'] not in ('active', 'deactivated') or not image['locations']:
+    image = download.check_downloadable(context, image_id, action='direct_link')
+    if not download.has_data(image):
         raise exception.Conflict('Image %s has no data to link to: it is %s.'
                                  % (image_id, image['status']))
     found = []

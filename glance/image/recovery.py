@@ -1,6 +1,7 @@
 """Housekeeping in glance-api: recover dead uploads, finish deferred data deletes.
 
-``run_once`` runs at start and then every ``housekeeping_interval`` seconds in each worker:
+``run_once`` runs at start and then every ``housekeeping_interval`` seconds, in one worker
+per host (glance.common.background):
 
 * an image in ``saving`` whose uploading process is gone (same host: its pid is dead or the
   host rebooted; any host: no progress for ``upload_stale_after`` seconds) goes back to
@@ -128,7 +129,7 @@ def _loop():
 def start():
     """Sweep now, then periodically in this process (one green thread)."""
     run_once()
-    return eventlet.spawn(_loop)
+    return [eventlet.spawn(_loop)]
 
 
 def list_opts():

@@ -9,11 +9,12 @@ import uuid
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from glance.api.v2 import image_schema
 from glance.common import exception
 from glance.db import api as db_api
 from glance.image import cache_coherence
+from glance.image import locations
 from glance.image import policy as image_policy
+from glance.image import properties as property_rules
 from glance.image import quota
 
 CONF = cfg.CONF
@@ -31,7 +32,7 @@ def _split(values):
     """Separate core columns from custom properties in a flat image representation."""
     core, properties = {}, {}
     for key, value in values.items():
-        if key in image_schema.CORE_WRITABLE or key == 'id':
+        if key in property_rules.CORE_WRITABLE or key == 'id':
             core[key] = value
         else:
             properties[key] = value
@@ -42,7 +43,7 @@ def create(context, values):
     """Create an image record (status queued) from a validated request body."""
     for name in values:
         if name != 'id':
-            image_schema.check_property_name(name)
+            property_rules.check_property_name(name)
     if 'locations' in values:
         raise exception.Forbidden('Locations cannot be set when creating an image.')
     core, properties = _split(values)
@@ -144,8 +145,7 @@ def delete(context, image_id):
     deleted = db_api.image_destroy(image_id, status=status)
     LOG.info('Image %s deleted (%s) by project %s', image_id, status, context.project_id)
     if status == 'deleted' and image['locations']:
-        from glance.image import data as image_data
-        image_data.delete_locations(image, deleted)
+        locations.delete_data(image)
     if image['locations']:
         cache_coherence.invalidate(image_id)
     return deleted

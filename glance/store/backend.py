@@ -11,6 +11,7 @@ import hashlib
 import logging as std_logging
 import os
 
+import eventlet
 from eventlet import patcher
 from glance_store import exceptions as store_exc
 from glance_store import multi_backend
@@ -118,12 +119,19 @@ _threading = patcher.original('threading')
 _queue = patcher.original('queue')
 
 
-class _Hasher:
-    """One hash computed in a native thread of its own, fed the chunks in order."""
+class HashThread:
+    """A hash computed in a native thread of its own, fed the chunks in order.
 
-    def __init__(self, digest):
-        self.digest = digest
-        self.queue = _queue.Queue(8)
+    ``hasher`` is anything with ``update(bytes)``: a hashlib object, or a
+    glance.common.pieces.PieceHasher. ``put`` blocks (for native threads); ``feed`` waits
+    cooperatively (for green threads). ``finish()`` waits for the last chunk and returns
+    the hasher.
+    """
+
+    def __init__(self, hasher, depth=8):
+        self.hasher = hasher
+        self.queue = _queue.Queue(depth)
+        self.error = None
         self.thread = _threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -132,12 +140,31 @@ class _Hasher:
             chunk = self.queue.get()
             if chunk is None:
                 return
-            self.digest.update(chunk)  # hashlib releases the GIL on large buffers
+            try:
+                self.hasher.update(chunk)  # hashlib releases the GIL on large buffers
+            except Exception as e:  # kept for finish(); the feeder must not block forever
+                self.error = e
 
-    def finish(self):
-        self.queue.put(None)
+    def put(self, chunk):
+        self.queue.put(chunk)
+
+    def feed(self, chunk):
+        while True:
+            try:
+                self.queue.put_nowait(chunk)
+                return
+            except _queue.Full:
+                eventlet.sleep(0.001)
+
+    def finish(self, green=False):
+        (self.feed if green else self.put)(None)
+        if green:
+            while self.thread.is_alive():
+                eventlet.sleep(0.001)
         self.thread.join()
-        return self.digest.hexdigest()
+        if self.error is not None:
+            raise self.error
+        return self.hasher
 
 
 def fast_file_add(image_id, read, size, backend_name, hashing_algo):
@@ -162,7 +189,8 @@ def fast_file_add(image_id, read, size, backend_name, hashing_algo):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         raise store_exc.Duplicate(image=path)
-    hashers = [_Hasher(hashlib.md5(usedforsecurity=False)), _Hasher(hashlib.new(hashing_algo))]
+    hashers = [HashThread(hashlib.md5(usedforsecurity=False)),
+               HashThread(hashlib.new(hashing_algo))]
     written = 0
     try:
         try:
@@ -175,12 +203,12 @@ def fast_file_add(image_id, read, size, backend_name, hashing_algo):
                     raise store_exc.Invalid('Size exceeds: expected %d bytes, got %d bytes'
                                             % (size, written))
                 for hasher in hashers:
-                    hasher.queue.put(chunk)
+                    hasher.put(chunk)
                 view = memoryview(chunk)
                 while view:
                     view = view[os.write(fd, view):]
         finally:
-            checksum, multihash = [hasher.finish() for hasher in hashers]
+            checksum, multihash = [hasher.finish().hexdigest() for hasher in hashers]
             os.close(fd)
     except OSError as e:
         os.unlink(path)
@@ -225,6 +253,13 @@ def get(location, offset=0, length=None, context=None):
 
 def supports_offset(location):
     return backend_type(location['metadata'].get('store')) == 'file'
+
+
+def file_path(location):
+    """The local path of a file-store location (readable by this process), or None."""
+    if not supports_offset(location) or not location['url'].startswith('file://'):
+        return None
+    return location['url'][len('file://'):]
 
 
 def delete(location, context=None):

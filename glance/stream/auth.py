@@ -2,11 +2,13 @@
 
 A request with ``?ticket=`` is authorized by the ticket alone (signed by glance-api, bound
 to one image, one project and a short expiry); ``glance.ticket`` in the environ carries its
-claims. Without a ticket the request needs what glance-api would accept: in the "keystone"
-flavor a token validated by keystonemiddleware's auth_token (configured with
-``delay_auth_decision = true`` so that ticket requests pass through it), in the "noauth"
-flavor nothing. The stream app then applies the same download policy and visibility rules
-as glance-api.
+claims. Without a ticket, the "keystone" flavor accepts what glance-api would: a token
+validated by keystonemiddleware's auth_token (configured with ``delay_auth_decision =
+true`` so that ticket requests pass through it). The "noauth" flavor accepts tickets only:
+glance-stream's port must not hand every image to whoever reaches it.
+
+The filter only says who the caller is (``glance.context``); the image lookup after it
+applies the download policy and visibility rules.
 """
 
 import re
@@ -28,18 +30,11 @@ _IMAGE_PATH = re.compile(r'^/v2/images/([^/]+)/file/?$')
 class StreamAuth:
     def __init__(self, app, fallback):
         self.app = app
-        if fallback == 'noauth':
-            self.fallback = context_middleware.UnauthenticatedContextMiddleware(None)
-        else:
-            self.fallback = context_middleware.ContextMiddleware(None)
+        self.token_context = (context_middleware.ContextMiddleware(None)
+                              if fallback == 'keystone' else None)
 
     @webob.dec.wsgify
     def __call__(self, req):
-        if req.path_info == '/cache' or req.path_info.startswith('/cache/'):
-            # glance-api's signed cache calls: the cache API checks the signature itself.
-            req.context = context.RequestContext(is_admin=True, roles=['admin'])
-            req.environ['glance.context'] = req.context
-            return req.get_response(self.app)
         token = req.GET.get('ticket')
         if token is not None:
             match = _IMAGE_PATH.match(req.path_info)
@@ -56,11 +51,15 @@ class StreamAuth:
                 project_id=claims['project_id'], is_admin=claims['is_admin'],
                 roles=['admin'] if claims['is_admin'] else ['reader'],
                 request_id=req.environ.get('openstack.request_id'))
-        else:
+        elif self.token_context is not None:
             try:
-                req.context = self.fallback.make_context(req)
+                req.context = self.token_context.make_context(req)
             except webob.exc.HTTPException as e:
                 return e
+        else:
+            return webob.exc.HTTPUnauthorized(
+                explanation='glance-stream serves image data to requests that carry a '
+                            'download ticket: ask glance-api (GET /v2/images/{id}/file).')
         req.environ['glance.context'] = req.context
         return req.get_response(self.app)
 

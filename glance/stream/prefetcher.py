@@ -1,12 +1,11 @@
-"""Background work of a glance-stream worker with a cache.
+"""Background work of a glance-stream node with a cache (glance.common.background).
 
-The prefetcher works through the cache's prefetch queue: each queued image is filled without
-a client. The metrics logger writes the cache counters to the log every
-``[cache] metrics_log_interval`` seconds when they changed.
-
-One green thread per glance-stream worker; a queued id is claimed by exactly one of them
-(the claim deletes it from the queue in one transaction). Images that are no longer active
-are skipped.
+Once per host, after the fork: partial fills left by a crash are cleaned up; the prefetcher
+works through the cache's prefetch queue (each queued image is filled without a client);
+the scrub re-verifies every cached file piece by piece every ``[cache] scrub_interval``
+seconds; the metrics logger writes the cache counters to the log every
+``[cache] metrics_log_interval`` seconds when they changed. Images that are no longer
+active are skipped.
 """
 
 import eventlet
@@ -15,7 +14,10 @@ from oslo_log import log as logging
 
 from glance.common import exception
 from glance.db import api as db_api
-from glance.stream import reader
+from glance.store import backend
+from glance.store import reader
+from glance.stream import cache as image_cache
+from glance.stream import cache_api
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ def run_once(cache):
             LOG.info('Not prefetching image %s: it is %s', image_id, image['status'])
             continue
         try:
-            source = cache.prefetch(image, reader.open_raw)
+            source = cache.prefetch(image, reader.open_verified)
             LOG.info('Prefetched image %s (%s)', image_id, source)
         except Exception as e:
             LOG.error('Prefetch of image %s failed: %s', image_id, e)
@@ -48,9 +50,25 @@ def _loop(cache):
     while True:
         try:
             run_once(cache)
+        except image_cache.CacheUnavailable as e:
+            LOG.warning('Prefetcher waits for the cache: %s', e)
         except Exception:
             LOG.exception('Prefetcher failed; trying again')
         eventlet.sleep(CONF.cache.prefetch_interval)
+
+
+def _scrub_loop(cache):
+    while True:
+        eventlet.sleep(CONF.cache.scrub_interval)
+        try:
+            result = cache.scrub(cache_api.load_image)
+            LOG.info('Cache scrub: %d images checked, %d evicted', result['checked'],
+                     len(result['bad']))
+        except image_cache.CacheUnavailable as e:
+            LOG.warning('Cache scrub skipped: %s', e)
+        except Exception:
+            LOG.exception('Cache scrub failed; it runs again in %ss',
+                          CONF.cache.scrub_interval)
 
 
 def metrics_line(values):
@@ -75,8 +93,19 @@ def _metrics_loop(cache):
             last = line
 
 
-def start(cache):
+def start():
+    """Start the node's background loops (called once per host, in a worker)."""
+    cache = image_cache.ImageCache.shared()
+    if cache is None:
+        return []
+    backend.configure()
+    try:
+        cache.cleanup_at_start()
+    except image_cache.CacheUnavailable as e:
+        LOG.warning('Cache clean-up at start skipped: %s', e)
     threads = [eventlet.spawn(_loop, cache)]
     if CONF.cache.metrics_log_interval:
         threads.append(eventlet.spawn(_metrics_loop, cache))
+    if CONF.cache.scrub_interval:
+        threads.append(eventlet.spawn(_scrub_loop, cache))
     return threads

@@ -340,25 +340,33 @@ class Ours(_Process):
     sections to glance-api's configuration.
     """
 
-    def __init__(self, work, python, name='ours', store=None, api_extra=None):
+    def __init__(self, work, python, name='ours', store=None, api_extra=None, root=ROOT,
+                 without_cache=False):
         self.name = name
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
         self.python = python
+        self.root = root  # another checkout (an earlier commit) for before/after figures
         self.api_port, self.stream_port = free_port(), free_port()
         self.url = 'http://127.0.0.1:%d' % self.api_port
         self.store = os.path.join(self.dir, 'images')
         self.cache = os.path.join(self.dir, 'cache')
         kind, options = store or ('file', {'filesystem_store_datadir': self.store})
         key = os.urandom(32).hex()
+        paste = {svc: '%s/etc/glance-%s-paste.ini' % (root, svc) for svc in ('api', 'stream')}
+        if without_cache:  # the cache filter deleted from the pipeline: a node without cache
+            with open(paste['stream']) as f:
+                text = f.read().replace(' cache reader', ' reader')
+            paste['stream'] = os.path.join(self.dir, 'glance-stream-paste.ini')
+            with open(paste['stream'], 'w') as f:
+                f.write(text)
         for svc, port in (('api', self.api_port), ('stream', self.stream_port)):
             sections = {
                 'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': port, 'workers': 2,
                             'state_path': self.dir + '/state',
                             'enabled_backends': 'objects:' + kind,
                             'log_file': '%s/glance-%s.log' % (self.dir, svc)},
-                'paste_deploy': {'flavor': 'noauth',
-                                 'config_file': '%s/etc/glance-%s-paste.ini' % (ROOT, svc)},
+                'paste_deploy': {'flavor': 'noauth', 'config_file': paste[svc]},
                 'database': {'connection': 'sqlite:///%s/glance.sqlite' % self.dir},
                 'glance_store': {'default_backend': 'objects'},
                 'objects': options,
@@ -372,7 +380,7 @@ class Ours(_Process):
             write_ini(os.path.join(self.dir, 'glance-%s.conf' % svc), sections)
         conf = os.path.join(self.dir, 'glance-api.conf')
         subprocess.run([python, '-m', 'glance.cmd.manage', '--config-file', conf, 'db',
-                        'sync'], check=True, capture_output=True, cwd=ROOT)
+                        'sync'], check=True, capture_output=True, cwd=root)
         self.procs = {}
 
     def start(self):
@@ -380,7 +388,7 @@ class Ours(_Process):
             conf = os.path.join(self.dir, 'glance-%s.conf' % svc)
             log = os.path.join(self.dir, '%s.out' % svc)
             self.procs[svc] = start([self.python, '-m', 'glance.cmd.%s' % svc,
-                                     '--config-file', conf], log, cwd=ROOT)
+                                     '--config-file', conf], log, cwd=self.root)
             port = self.api_port if svc == 'api' else self.stream_port
             wait_http('http://127.0.0.1:%d/healthcheck' % port, self.procs[svc], log)
 
@@ -399,7 +407,7 @@ class Ours(_Process):
     def evict(self, image_id):
         subprocess.run([self.python, '-m', 'glance.cmd.manage', '--config-file',
                         os.path.join(self.dir, 'glance-api.conf'), 'cache', 'evict',
-                        image_id], check=True, capture_output=True, cwd=ROOT)
+                        image_id], check=True, capture_output=True, cwd=self.root)
 
 
 class Upstream(_Process):
@@ -551,7 +559,8 @@ class Bench:
         self.args = args
         self.results = []
         ours = {'X-Roles': 'admin,member,reader,service', 'X-Project-Id': 'bench'}
-        self.headers = {'ours': ours, 'ours-s3': ours, 'upstream': {}, 'nginx': {}}
+        self.headers = {'ours': ours, 'ours-s3': ours, 'upstream': {}, 'nginx': {},
+                        'before': ours, 'no-cache': ours}
 
     def record(self, phase, server, meter, n, unit, latencies=None, nbytes=None,
                errors=None, **extra):
@@ -705,6 +714,45 @@ class Bench:
         rows['nginx 8'] = self.download('nginx', ng_url, 8, 'download (8)', size, nginx.pids)
         return rows
 
+    def phase_verified_reads(self, server, image_id, size):
+        """A node without a cache: every read verified by pieces from the store."""
+        url = '%s/v2/images/%s/file' % (server.url, image_id)
+        self.download(server.name, url, 1, 'download verified, no cache (1)', size,
+                      server.pids, repeat=3)
+        self.phase_ranges(server.name, url, size, server.pids, self.args.ranges,
+                          label='range 1 MiB verified, no cache (8)')
+
+    def phase_cold(self, server, image_id, size, repeat=2):
+        """Cold downloads (store read, verification, cache fill), the cache evicted before each."""
+        url = '%s/v2/images/%s/file' % (server.url, image_id)
+        lat = []
+        h = self.headers[server.name]
+        with Meter(server.pids) as m:
+            for _ in range(repeat):
+                server.evict(image_id)
+                t0 = time.monotonic()
+                client = Client(h)
+                status, _, count = client.request('GET', url, sink=True)
+                client.close()
+                assert status == 200 and count == size, (status, count)
+                lat.append(time.monotonic() - t0)
+        # the evictions are in the meter's wall time: take the transfer time alone
+        entry = self.record('download cold verified (1)', server.name, m, repeat, 'transfer',
+                            lat, nbytes=size * repeat)
+        entry['mib_per_s'] = round(size * repeat / MiB / sum(lat), 1)
+        return entry
+
+    def phase_eviction(self):
+        path = os.path.join(self.args.work, 'eviction.json')
+        subprocess.run([self.args.python, os.path.join(ROOT, 'tools', 'bench', 'eviction.py'),
+                        '--json', path], check=True, cwd=ROOT)
+        with open(path) as f:
+            for r in json.load(f):
+                self.results.append({'phase': 'cache hit ratio (Zipf, 15%% cache)',
+                                     'server': 'ours-%s' % r['policy'], 'count': 0,
+                                     'hit_ratio': r['hit_ratio'],
+                                     'byte_hit_ratio': r['byte_hit_ratio']})
+
     def phase_herd(self, server, path):
         """50 concurrent downloads of a fresh image; backend opens counted with inotify."""
         image_id = self.upload(server, path, False)
@@ -719,7 +767,7 @@ class Bench:
         print('    backend reads: %d' % entry['backend_reads'])
         return entry
 
-    def phase_ranges(self, name, url, size, pids, n):
+    def phase_ranges(self, name, url, size, pids, n, label='range 1 MiB (8 clients)'):
         rng = random.Random(7)
         offsets = [rng.randrange(0, size - MiB) for _ in range(n)]
 
@@ -730,7 +778,7 @@ class Bench:
 
         with Meter(pids) as m:
             lat, _, err = run_clients(8, n, 120, get, self.headers.get(name, {}))
-        return self.record('range 1 MiB (8 clients)', name, m, len(lat), 'request', lat,
+        return self.record(label, name, m, len(lat), 'request', lat,
                            nbytes=MiB * len(lat), errors=err)
 
     def phase_direct_links(self, ours, image_id, label):
@@ -873,6 +921,15 @@ def summarize(results):
         goals.append({'goal': 'cache hit %s: <= 1.5x nginx CPU per GiB' % ng_phase,
                       'value': ratio(ours.get('cpu_s_per_gib'), ng.get('cpu_s_per_gib')),
                       'target': 1.5, 'higher_is_better': False})
+    for label in ('upload 1 GiB (Content-Length)', 'upload 1 GiB (1 MiB chunks)'):
+        before, now = find(label, 'before'), find(label, 'ours')
+        if before:
+            goals.append({'goal': '%s with piece hashes: >= 0.9x before MiB/s' % label,
+                          'value': ratio(now.get('mib_per_s'), before.get('mib_per_s')),
+                          'target': 0.9, 'higher_is_better': True})
+    goals.append({'goal': 'cold verified download: >= 1000 MiB/s',
+                  'value': find('download cold verified (1)', 'ours').get('mib_per_s'),
+                  'target': 1000, 'higher_is_better': True})
     herd = find('50 cold downloads (under strace)', 'ours')
     goals.append({'goal': '50 concurrent cold downloads: 1 backend read',
                   'value': herd.get('backend_reads'), 'target': 1,
@@ -891,9 +948,10 @@ def summarize(results):
 def table(results, goals):
     lines = []
     cols = ('phase', 'server', 'count', 'req_per_s', 'mib_per_s', 'p50_ms', 'p99_ms',
-            'cpu_ms_per_req', 'cpu_s_per_gib', 'peak_pss_mib', 'errors')
+            'cpu_ms_per_req', 'cpu_s_per_gib', 'peak_pss_mib', 'errors', 'hit_ratio',
+            'byte_hit_ratio')
     heads = ('phase', 'server', 'n', 'req/s', 'MiB/s', 'p50 ms', 'p99 ms', 'CPU ms/req',
-             'CPU s/GiB', 'peak PSS MiB', 'err')
+             'CPU s/GiB', 'peak PSS MiB', 'err', 'hits', 'byte hits')
     rows = [heads] + [tuple('' if r.get(c) is None else str(r.get(c)) for c in cols)
                       for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(cols))]
@@ -933,6 +991,8 @@ def main():
     parser.add_argument('--shows', type=int, default=2000)
     parser.add_argument('--ranges', type=int, default=400)
     parser.add_argument('--direct-links', type=int, default=1000)
+    parser.add_argument('--baseline-root', help='a checkout of an earlier commit: its upload '
+                        'and cold download are measured too ("before")')
     parser.add_argument('--s3-env', help='env file of ../shared/services/s3-start.sh: also '
                         'measure direct links on S3')
     args = parser.parse_args()
@@ -967,6 +1027,23 @@ def main():
         ids = {}
         for server in (upstream, ours):
             ids[server.name] = bench.phase_upload(server, big)
+        print('Cold verified downloads', flush=True)
+        bench.phase_cold(ours, ids['ours'], args.image_size)
+        if args.baseline_root:
+            before = Ours(args.work, args.python, name='before', root=args.baseline_root)
+            try:
+                before.start()
+                ids['before'] = bench.phase_upload(before, big)
+                bench.phase_cold(before, ids['before'], args.image_size)
+            finally:
+                before.stop()
+        no_cache = Ours(args.work, args.python, name='no-cache', without_cache=True)
+        try:
+            no_cache.start()
+            bench.phase_verified_reads(no_cache, bench.upload(no_cache, big, False),
+                                       args.image_size)
+        finally:
+            no_cache.stop()
         nginx = Nginx(args.work, ours.store)
         nginx.start()
         try:
@@ -991,6 +1068,8 @@ def main():
             bench.phase_s3_direct_links(read_env(args.s3_env), herd)
         print('glance-stream RSS', flush=True)
         bench.phase_stream_rss(ours, ids['ours'], args.image_size, huge)
+        print('Eviction policies', flush=True)
+        bench.phase_eviction()
     finally:
         ours.stop()
         upstream.stop()

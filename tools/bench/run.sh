@@ -6,6 +6,8 @@
 #
 # BENCH_DIR (default ~/.cache/glance-bench) holds upstream's virtualenv, the image files and
 # the run's servers; BENCH_OUTPUT (default $BENCH_DIR/report.json) the JSON report.
+# BENCH_BASELINE=<git revision> also measures upload and cold download of that revision
+# ("before"), checked out in $BENCH_DIR/baseline, e.g. the commit before piece hashes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BENCH_DIR=${BENCH_DIR:-$HOME/.cache/glance-bench}
@@ -46,5 +48,14 @@ if [ -f "$services/s3-start.sh" ]; then
   fi
 fi
 
-exec .venv/bin/python tools/bench/bench.py --upstream-venv "$UPSTREAM_VENV" \
-  --work "$BENCH_DIR/run" --output "$BENCH_OUTPUT" "${s3_args[@]}" "$@"
+baseline_args=()
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  rm -rf "$BENCH_DIR/baseline"
+  git worktree prune
+  git worktree add -q --detach "$BENCH_DIR/baseline" "$BENCH_BASELINE"
+  trap 'git worktree remove --force "$BENCH_DIR/baseline" 2>/dev/null; rm -f /usr/sbin/policy-rc.d' EXIT
+  baseline_args=(--baseline-root "$BENCH_DIR/baseline")
+fi
+
+.venv/bin/python tools/bench/bench.py --upstream-venv "$UPSTREAM_VENV" \
+  --work "$BENCH_DIR/run" --output "$BENCH_OUTPUT" "${s3_args[@]}" "${baseline_args[@]}" "$@"

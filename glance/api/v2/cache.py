@@ -9,10 +9,10 @@ import webob
 
 from glance.api import resource
 from glance.common import exception
+from glance.common import stream_client as client
+from glance.common import stream_nodes as nodes
 from glance.image import service
 from glance import policy
-from glance.stream import client
-from glance.stream import nodes
 
 CLEAR_TARGETS = ('cache', 'queue', 'both')
 
@@ -29,16 +29,26 @@ class Controller:
     def index(self, req):
         self._enforce(req, 'cache_list')
         cached, queued = [], []
+        failed = {}
         results = client.call_all('GET', '/cache')
         for endpoint, result in sorted(results.items()):
-            if result is None or result[0] != 200:
+            if result is None:
                 continue
-            for entry in result[1]['cached_images']:
+            status, answer = result
+            if status != 200 or not isinstance(answer, dict):
+                # never shown as an empty cache: a degraded node says why (503)
+                failed[endpoint] = {'status': status,
+                                    'error': (answer or {}).get('error', 'HTTP %s' % status)
+                                    if isinstance(answer, dict) else 'HTTP %s' % status}
+                continue
+            for entry in answer['cached_images']:
                 cached.append(dict(entry, node=endpoint))
-            queued.extend(result[1]['queued_images'])
+            queued.extend(answer['queued_images'])
         body = {'cached_images': cached, 'queued_images': queued}
         if _unreachable(results):
             body['unreachable_nodes'] = _unreachable(results)
+        if failed:
+            body['failed_nodes'] = failed
         return body
 
     def metrics(self, req):

@@ -14,12 +14,13 @@ import webob.exc
 
 from glance.api import resource
 from glance.common import exception
+from glance.common import stream_nodes as nodes
 from glance.common import ticket
 from glance.image import data
-from glance.image import service
+from glance.image import download
 from glance.store import backend
-from glance.stream import app as stream_app
-from glance.stream import nodes
+from glance.store import reader
+from glance.store import response
 
 CONF = cfg.CONF
 
@@ -41,15 +42,12 @@ class Controller:
                     req.headers.get('X-Image-Meta-Store'))
 
     def download(self, req, image_id):
-        image, policy = service.get_for(req.context, image_id)
-        policy.download()
-        if image['status'] == 'deactivated' and not req.context.is_admin:
-            raise exception.Forbidden('The requested image has been deactivated. Image data '
-                                      'download is forbidden.')
-        if image['status'] not in ('active', 'deactivated') or not image['locations']:
-            return webob.Response(request=req, status=204)
+        image = download.check_downloadable(req.context, image_id)
+        if not download.has_data(image):
+            return response.no_data_response(req)
         if CONF.stream.download_mode == 'proxy':
-            return stream_app.data_response(req, image)
+            return response.data_response(req, image, lambda start, end: (
+                None, reader.read(image, start, end, context=req.context)))
         endpoint = nodes.pick(image_id)
         token = ticket.sign(image_id, req.context.project_id, req.context.is_admin)
         location = '%s/v2/images/%s/file?%s' % (endpoint.rstrip('/'), image_id,

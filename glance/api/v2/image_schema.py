@@ -11,6 +11,7 @@ import jsonschema
 from oslo_config import cfg
 
 from glance.common import exception
+from glance.image import properties
 
 CONF = cfg.CONF
 
@@ -32,25 +33,14 @@ STATUSES = ['queued', 'saving', 'active', 'killed', 'deleted', 'uploading', 'imp
             'pending_delete', 'deactivated']
 VISIBILITIES = ['community', 'public', 'private', 'shared']
 
-# Properties the server sets; a client that tries to set one gets 403.
-READ_ONLY = frozenset(['id', 'status', 'checksum', 'os_hash_algo', 'os_hash_value', 'size',
-                       'virtual_size', 'created_at', 'updated_at', 'self', 'file', 'schema',
-                       'direct_url', 'stores'])
-# Names no client may use as custom properties either.
-RESERVED = frozenset(['location', 'deleted', 'deleted_at', 'upload_holder',
-                      'upload_heartbeat_at'])
-RESERVED_PREFIX = 'os_glance'
-
-# Bounds of the columns behind the schema, the same on every engine (MySQL's TEXT holds
-# 65535 bytes; PostgreSQL and SQLite would take more, so the smallest rules).
-MAX_INT = 2 ** 31 - 1            # min_ram, min_disk: INTEGER
-MAX_BIGINT = 2 ** 63 - 1         # size, virtual_size: BIGINT
-MAX_NAME_LENGTH = 255            # property names, tags, ids of projects: VARCHAR(255)
-MAX_VALUE_BYTES = 65535          # custom property values: TEXT, in UTF-8
-
-# Core properties that map to image columns (the rest of the schema is read-only or links).
-CORE_WRITABLE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
-                 'disk_format', 'min_ram', 'min_disk', 'tags')
+READ_ONLY = properties.READ_ONLY
+RESERVED = properties.RESERVED
+RESERVED_PREFIX = properties.RESERVED_PREFIX
+CORE_WRITABLE = properties.CORE_WRITABLE
+check_property_name = properties.check_property_name
+MAX_INT = properties.MAX_INT
+MAX_BIGINT = properties.MAX_BIGINT
+MAX_VALUE_BYTES = properties.MAX_VALUE_BYTES
 
 # Well-known optional properties, typed so that clients validate them (as upstream's
 # schema-image.json does); they are stored as custom properties.
@@ -208,22 +198,6 @@ def validate(image_json):
         if isinstance(value, str) and len(value.encode('utf-8')) > MAX_VALUE_BYTES:
             raise exception.SchemaValidationError(
                 reason='%s: the value is longer than %d bytes' % (name, MAX_VALUE_BYTES))
-
-
-def check_property_name(name):
-    """Raise BadRequest for a name no engine can store, Forbidden for one a client may not set.
-
-    An empty name is refused too: upstream stores it, and then no JSON patch can remove it.
-    """
-    if not name:
-        raise exception.BadRequest('A property name must not be empty.')
-    if len(name) > MAX_NAME_LENGTH:
-        raise exception.BadRequest('Property name %s... is longer than %d characters.'
-                                   % (name[:32], MAX_NAME_LENGTH))
-    if name in READ_ONLY:
-        raise exception.ReadonlyProperty(property=name)
-    if name in RESERVED or name.startswith(RESERVED_PREFIX):
-        raise exception.ReservedProperty(property=name)
 
 
 def list_opts():

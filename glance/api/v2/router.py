@@ -9,7 +9,6 @@ from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
 from glance.api.v2 import schemas
-from glance.image import recovery
 from glance.store import backend
 
 
@@ -19,7 +18,6 @@ class API:
     @classmethod
     def factory(cls, global_conf, **local_conf):
         backend.configure()
-        recovery.start()
         return cls.build()
 
     @staticmethod

@@ -122,7 +122,7 @@ class ServerFixture(fixtures.Fixture):
     """
 
     def __init__(self, flavor='noauth', stream=True, workers=1, common_conf=None,
-                 api_conf=None, stream_conf=None, connection=None):
+                 api_conf=None, stream_conf=None, connection=None, paste_edit=None):
         super().__init__()
         self.flavor = flavor
         self.with_stream = stream
@@ -131,6 +131,7 @@ class ServerFixture(fixtures.Fixture):
         self.api_conf = api_conf or {}
         self.stream_conf = stream_conf or {}
         self.connection = connection
+        self.paste_edit = paste_edit or {}  # paste file name -> function(text) -> text
 
     def _setUp(self):
         self.dir = tempfile.mkdtemp(prefix='glance-func-')
@@ -162,7 +163,12 @@ class ServerFixture(fixtures.Fixture):
                                             {'DEFAULT': {'bind_port': self.stream_port}},
                                             self.stream_conf)
         for name in ('glance-api-paste.ini', 'glance-stream-paste.ini'):
-            shutil.copy(os.path.join(ETC, name), os.path.join(self.dir, name))
+            with open(os.path.join(ETC, name)) as f:
+                text = f.read()
+            if name in self.paste_edit:
+                text = self.paste_edit[name](text)
+            with open(os.path.join(self.dir, name), 'w') as f:
+                f.write(text)
         self.manage('db', 'sync')
         self.api = Server('glance-api', 'glance.cmd.api', self.api_conf_path, self.api_port,
                           os.path.join(self.dir, 'glance-api.log'))

@@ -190,6 +190,10 @@ class TestTicketsAndRanges(DataTest):
                  ('bytes=-7', 206, self.data[-7:]),
                  ('bytes=1000-%d' % (size * 2), 206, self.data[1000:]),
                  ('bytes=0-1,5-6', 200, self.data),
+                 # RFC 9110: an invalid range (last < first) or a malformed header is
+                 # ignored, and so is a range whose If-Range validator is not ours
+                 ('bytes=5-4', 200, self.data),
+                 ('items=0-5', 200, self.data),
                  (None, 200, self.data)]
         for header, status, body in cases:
             resp = self.ranged(header)
@@ -197,8 +201,23 @@ class TestTicketsAndRanges(DataTest):
             self.assertEqual(body, resp.content, header)
             if status == 206:
                 self.assertTrue(resp.headers['Content-Range'].endswith('/%d' % size))
-        for header in ('bytes=%d-' % size, 'bytes=5-4', 'bytes=-0'):
-            self.assertEqual(416, self.ranged(header).status_code, header)
+        for header in ('bytes=%d-' % size, 'bytes=-0'):
+            resp = self.ranged(header)
+            self.assertEqual(416, resp.status_code, header)
+            self.assertEqual('bytes */%d' % size, resp.headers['Content-Range'])
+
+    def test_if_range(self):
+        etag = self.ranged(None).headers['ETag'].strip('"')
+        url = self.servers.api_url + '/v2/images/%s/file' % self.image['id']
+        matching = self.session.get(url, headers=self.headers(
+            Range='bytes=10-19', **{'If-Range': '"%s"' % etag}))
+        self.assertEqual(206, matching.status_code)
+        self.assertEqual(self.data[10:20], matching.content)
+        for validator in ('"not-the-etag"', 'W/"%s"' % etag, 'Wed, 21 Oct 2015 07:28:00 GMT'):
+            other = self.session.get(url, headers=self.headers(
+                Range='bytes=10-19', **{'If-Range': validator}))
+            self.assertEqual(200, other.status_code, validator)
+            self.assertEqual(self.data, other.content)
 
     def test_range_through_the_redirect(self):
         resp = self.download(self.image['id'], Range='bytes=100-199')
@@ -209,18 +228,34 @@ class TestTicketsAndRanges(DataTest):
 class TestCorruption(DataTest):
 
     def test_corrupt_object_aborts_the_transfer(self):
-        data = os.urandom(4 * 1024 * 1024)
+        # 12 MiB: the first 8 MiB piece is intact and sent, the second is corrupt
+        data = os.urandom(12 * 1024 * 1024)
         image = self.create()
         self.upload(image['id'], data)
         path = os.path.join(self.servers.store_dir, image['id'])
         with open(path, 'r+b') as f:
-            f.seek(3 * 1024 * 1024)
+            f.seek(10 * 1024 * 1024)
             f.write(b'\0' * 16)
         received = b''
         with self.assertRaises(requests.exceptions.RequestException):
-            resp = self.download(image['id'], stream=None)
-            received = resp.content
-        self.assertNotEqual(data, received)
+            resp = self.session.get(self.servers.api_url + '/v2/images/%s/file' % image['id'],
+                                    headers=self.headers(), stream=True)
+            self.assertEqual(200, resp.status_code)
+            for chunk in resp.iter_content(1024 * 1024):
+                received += chunk
+        self.assertEqual(data[:len(received)], received)  # what came was right...
+        self.assertLessEqual(len(received), 8 * 1024 * 1024)  # ...and stopped before the bad piece
+
+    def test_corrupt_first_piece_is_refused_before_any_byte(self):
+        data = os.urandom(4 * 1024 * 1024)
+        image = self.create()
+        self.upload(image['id'], data)
+        with open(os.path.join(self.servers.store_dir, image['id']), 'r+b') as f:
+            f.seek(3 * 1024 * 1024)
+            f.write(b'\0' * 16)
+        resp = self.download(image['id'])
+        self.assertEqual(502, resp.status_code)
+        self.assertNotIn(data[:1024], resp.content)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if 'Image %s data is corrupt' % image['id'] in self.servers.stream.log():

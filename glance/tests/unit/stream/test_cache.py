@@ -14,6 +14,7 @@ import uuid
 import eventlet
 import testtools
 
+from glance.common import exception
 from glance.stream import cache as image_cache
 
 
@@ -40,11 +41,25 @@ class _Backend:
         return image
 
     def __call__(self, image):
+        """The image's chunks, verified as glance.store.reader verifies a whole read.
+
+        The last chunk is held back until the multihash matches.
+        """
         self.opens += 1
         data = bytes(self.images[image['id']])
+        hasher = hashlib.new(image['os_hash_algo'])
+        held = None
         for i in range(0, len(data), self.chunk):
             eventlet.sleep(self.delay)
-            yield data[i:i + self.chunk]
+            chunk = data[i:i + self.chunk]
+            hasher.update(chunk)
+            if held is not None:
+                yield held
+            held = chunk
+        if hasher.hexdigest() != image['os_hash_value']:
+            raise exception.ImageDataCorrupt(image_id=image['id'])
+        if held is not None:
+            yield held
 
 
 class CacheTest(testtools.TestCase):
@@ -213,7 +228,8 @@ class TestVerification(CacheTest):
         path = os.path.join(self.dir, 'data', image['id'])
         with open(path, 'r+b') as f:
             f.write(b'\0\0\0\0')
-        self.assertEqual([image['id']], cache.scrub(lambda image_id: image))
+        self.assertEqual({'checked': 1, 'bad': [image['id']]},
+                         cache.scrub(lambda image_id: image))
         self.assertIsNone(cache.lookup(image))
 
     def test_a_changed_hash_is_a_miss(self):

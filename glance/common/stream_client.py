@@ -13,8 +13,8 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import stream_nodes as nodes  # noqa: F401  (registers [stream] endpoints)
 from glance.common import ticket
-from glance.stream import nodes  # noqa: F401  (registers [stream] endpoints)
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -44,12 +44,12 @@ def call(endpoint, method, path, headers=None, timeout=10):
         return status, None
 
 
-def call_all(method, path, headers=None):
+def call_all(method, path, headers=None, timeout=10):
     """{endpoint: (status, body)} for every node; an unreachable node maps to None."""
     results = {}
     for endpoint in CONF.stream.endpoints:
         try:
-            results[endpoint] = call(endpoint, method, path, headers)
+            results[endpoint] = call(endpoint, method, path, headers, timeout=timeout)
         except exception.ServiceUnavailable:
             results[endpoint] = None
     return results

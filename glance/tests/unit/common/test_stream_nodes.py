@@ -4,7 +4,7 @@ import uuid
 
 import testtools
 
-from glance.stream import nodes
+from glance.common import stream_nodes as nodes
 
 
 class TestRank(testtools.TestCase):
