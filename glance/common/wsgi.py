@@ -472,6 +472,10 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
             self._cancel_header_timer()
 
     def handle_one_response(self):
+        if self.idle is not None and self.idle[0] >= CONF.max_idle_keepalive_connections:
+            # No room to keep this connection once it goes idle: say so in the response
+            # ("Connection: close") rather than close under a client that may reuse it.
+            self.close_connection = 1
         if self.requests is None:
             return super().handle_one_response()
         with self.requests:

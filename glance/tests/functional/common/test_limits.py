@@ -211,14 +211,19 @@ class TestIdleKeepaliveBound(base.FunctionalTest):
                      'api_conf': {'DEFAULT': {'max_idle_keepalive_connections': 2}}}
 
     def test_idle_connections_beyond_the_bound_are_closed(self):
-        socks = []
+        socks, heads = [], []
         self.addCleanup(lambda: [s.close() for s in socks])
         for _ in range(4):
             sock = _connect(self.servers.api_port,
                             b'GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n')
             sock.settimeout(5)
-            self.assertIn(b' 200 ', sock.recv(65536))
+            heads.append(sock.recv(65536).split(b'\r\n\r\n')[0])
             socks.append(sock)
+            time.sleep(0.2)  # let the server go idle on it
+        self.assertTrue(all(b' 200 ' in head for head in heads))
+        # the ones beyond the bound are told, then closed
+        self.assertEqual([False, False, True, True],
+                         [b'Connection: close' in head for head in heads])
         closed = [_closed_within(sock, 1) for sock in socks]
         self.assertEqual([False, False, True, True], closed)
 
