@@ -15,9 +15,12 @@ from glance.common import wsgi
 from glance.db import api as db_api
 from glance.image import data
 from glance.image import direct_link
+from glance.image import inspection
+from glance.image import property_protections
 from glance.image import quota
 from glance.image import recovery
 from glance.image import service
+from glance.metadef import catalog
 from glance.store import backend
 from glance.store import links
 from glance.store import reader
@@ -39,7 +42,8 @@ def list_api_opts():
                   data.list_opts(), recovery.list_opts(), backend.list_opts(),
                   ticket.list_opts(), nodes.list_opts(), image_data.list_opts(),
                   direct_link.list_opts(), links.list_opts(), pieces.list_opts(),
-                  reader.list_opts())
+                  reader.list_opts(), inspection.list_opts(), catalog.list_opts(),
+                  property_protections.list_opts())
 
 
 def list_stream_opts():
@@ -50,4 +54,5 @@ def list_stream_opts():
 
 def list_manage_opts():
     return _merge(config.list_opts(), db_api.list_opts(), backend.list_opts(),
-                  ticket.list_opts(), nodes.list_opts(), links.list_opts())
+                  ticket.list_opts(), nodes.list_opts(), links.list_opts(),
+                  catalog.list_opts())

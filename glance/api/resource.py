@@ -145,7 +145,10 @@ class Router:
         for path, methods in self._methods.items():
             self.mapper.connect(path, controller=_MethodNotAllowed(', '.join(methods)),
                                 action='reject')
-        return routes.middleware.RoutesMiddleware(self._dispatch, self.mapper)
+        # no method override from form fields: that would parse every POST body as a form
+        # (a multipart body without a boundary was a 500)
+        return routes.middleware.RoutesMiddleware(self._dispatch, self.mapper,
+                                                  use_method_override=False)
 
     @staticmethod
     @webob.dec.wsgify

@@ -30,9 +30,19 @@ class DbCommands:
     """Create and upgrade the database schema."""
 
     def sync(self):
-        """Apply every migration (expand and contract)."""
+        """Apply every migration (expand and contract); a new database gets the catalog.
+
+        The shipped metadata definitions catalog is loaded when this sync created the
+        catalog tables (a new database, or one upgraded from before the catalog existed).
+        """
+        from glance.metadef import catalog
+        new_catalog = not migration.has_table('metadef_namespaces')
         migration.sync()
         print('Database is synced successfully.')
+        loaded = catalog.load_if_new(new_catalog)
+        if loaded:
+            print('Loaded %d metadata definition namespaces from %s.'
+                  % (len(loaded), catalog.default_path()))
 
     def version(self):
         """Print the revisions the database is at."""
@@ -68,6 +78,51 @@ class DbCommands:
         """Apply the contract migrations (after every service is upgraded)."""
         migration.contract()
         print('Database is up to date. No migrations needed.')
+
+    @args('--path', dest='path', default=None,
+          help='Directory of namespace files (*.json) to load (default: '
+               '[DEFAULT] metadata_source_path or the shipped catalog).')
+    @args('--merge', action='store_true',
+          help='Merge into namespaces that already exist instead of skipping them: add '
+               'what the files add.')
+    @args('--prefer_new', '--prefer-new', dest='prefer_new', action='store_true',
+          help='With --merge: where a namespace, property, object or association exists '
+               'in both, the file\'s version wins.')
+    @args('--overwrite', action='store_true',
+          help='With --merge: first delete the content of namespaces that exist, so they '
+               'end up exactly as the files say.')
+    def load_metadefs(self, path=None, merge=False, prefer_new=False, overwrite=False):
+        """Load the metadata definitions catalog from JSON files (one per namespace)."""
+        from glance.metadef import catalog
+        if (prefer_new or overwrite) and not merge:
+            print('--prefer_new and --overwrite only apply with --merge.')
+            return 1
+        result = catalog.load(path, merge=merge, prefer_new=prefer_new, overwrite=overwrite)
+        for outcome in ('created', 'merged', 'skipped'):
+            for name in result[outcome]:
+                print('%s: %s%s' % (name, outcome,
+                                    ' (already exists; --merge to merge it)'
+                                    if outcome == 'skipped' else ''))
+        print('Metadata definitions loaded: %d created, %d merged, %d skipped.'
+              % (len(result['created']), len(result['merged']), len(result['skipped'])))
+        return 0
+
+    def unload_metadefs(self):
+        """Delete every metadata definition namespace and resource type."""
+        from glance.metadef import catalog
+        catalog.unload()
+        print('Metadata definitions unloaded.')
+        return 0
+
+    @args('--path', dest='path', default=None,
+          help='Directory to write the namespace files to (default: [DEFAULT] '
+               'metadata_source_path).')
+    def export_metadefs(self, path=None):
+        """Write every metadata definition namespace to a JSON file of its own."""
+        from glance.metadef import catalog
+        written = catalog.export(path)
+        print('Exported %d namespaces to %s.' % (len(written), path or catalog.default_path()))
+        return 0
 
 
 class CacheCommands:
@@ -215,7 +270,9 @@ def add_command_parsers(subparsers):
         actions.required = True
         for name in _public_methods(cls):
             method = getattr(cls, name)
-            action = actions.add_parser(name.replace('_', '-'),
+            # db load_metadefs (upstream's spelling) and db load-metadefs both work.
+            aliases = [name] if '_' in name else []
+            action = actions.add_parser(name.replace('_', '-'), aliases=aliases,
                                         help=(method.__doc__ or '').strip().splitlines()[0])
             for args, kwargs in getattr(method, 'args', []):
                 action.add_argument(*args, **kwargs)

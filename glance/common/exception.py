@@ -154,3 +154,47 @@ class InvalidTicket(NotAuthenticated):
 
 class ConfigError(GlanceException):
     message = "Invalid configuration: %(reason)s"
+
+
+# --- metadata definitions catalog ---------------------------------------------------------
+
+class MetadefNamespaceNotFound(NotFound):
+    message = "Metadata definition namespace %(namespace)s was not found."
+
+
+class MetadefObjectNotFound(NotFound):
+    message = "Metadata definition object %(name)s was not found in namespace %(namespace)s."
+
+
+class MetadefPropertyNotFound(NotFound):
+    message = ("Metadata definition property %(name)s was not found in namespace "
+               "%(namespace)s.")
+
+
+class MetadefTagNotFound(NotFound):
+    message = "Metadata definition tag %(name)s was not found in namespace %(namespace)s."
+
+
+class MetadefResourceTypeNotFound(NotFound):
+    message = "Metadata definition resource type %(name)s was not found."
+
+
+class MetadefResourceTypeAssociationNotFound(NotFound):
+    message = ("Resource type %(name)s is not associated with metadata definition namespace "
+               "%(namespace)s.")
+
+
+class ProtectedMetadefNamespaceDelete(Forbidden):
+    message = ("Metadata definition namespace %(namespace)s is protected and cannot be "
+               "deleted (set \"protected\": false first).")
+
+
+class ProtectedMetadefContentDelete(Forbidden):
+    message = ("Metadata definition namespace %(namespace)s is protected: its %(kind)s "
+               "cannot be deleted (set \"protected\": false first).")
+
+
+# --- property protections -----------------------------------------------------------------
+
+class PropertyProtected(Forbidden):
+    message = "You are not permitted to %(action)s the property '%(property)s'."

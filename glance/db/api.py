@@ -142,9 +142,24 @@ def _session(write=False):
     try:
         with session.begin():
             yield session
+    except (db_exc.DBConnectionError, sa.exc.OperationalError, sa.exc.InterfaceError) as e:
+        # The database went away (or is not up yet): a prompt 503, and the pool
+        # reconnects by itself once it is back. (SQLite's "database is locked" is an
+        # OperationalError too: _retry handles it.)
+        if _is_locked(e) or (isinstance(e, sa.exc.DBAPIError)
+                             and session.bind is not None
+                             and session.bind.dialect.name == 'sqlite'):
+            raise
+        LOG.error('The database is unavailable: %s', _first_line(e))
+        raise exception.ServiceUnavailable(reason='the database is unavailable')
     finally:
         _local.writing = False
         session.close()
+
+
+def _first_line(error):
+    text = str(getattr(error, 'inner_exception', None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def get_engine():
@@ -167,8 +182,11 @@ def configure(connection=None):
 
 def check_connection():
     """Raise a DBError-derived exception unless the database answers."""
-    with _session() as session:
+    session = _main.reader.get_sessionmaker()()
+    try:
         session.execute(sa.text('SELECT 1'))
+    finally:
+        session.close()
 
 
 # --- images -------------------------------------------------------------------------------

@@ -96,3 +96,7 @@ def check(engine=None):
 
 def has_tables(engine=None):
     return bool(sa.inspect(_engine(engine)).get_table_names())
+
+
+def has_table(name, engine=None):
+    return name in sa.inspect(_engine(engine)).get_table_names()

@@ -191,3 +191,108 @@ class ImagePieces(Base):
     digests = sa.Column(sa.LargeBinary().with_variant(mysql.LONGBLOB(), 'mysql'),
                         nullable=False)
     created_at = sa.Column(sa.DateTime, nullable=False, default=now)
+
+
+# --- metadata definitions catalog (/v2/metadefs) --------------------------------------------
+# Upstream Glance's tables and column sizes, so an operator's catalog fits unchanged. JSON
+# documents (a property's schema, an object's properties) are kept as text in the order
+# they were written: glance-manage db export_metadefs gives back what was loaded.
+
+def _metadef_name():
+    """A catalog name: compared byte for byte on every engine.
+
+    MariaDB's default collation ignores case, which would make ``OS::Foo`` and ``os::foo``
+    one namespace there and two on PostgreSQL and SQLite.
+    """
+    return sa.String(80).with_variant(mysql.VARCHAR(80, collation='utf8mb4_bin'), 'mysql')
+
+
+class _MetadefTimestamps:
+    created_at = sa.Column(sa.DateTime, nullable=False, default=now)
+    updated_at = sa.Column(sa.DateTime, nullable=True, onupdate=now)
+
+
+class MetadefNamespace(_MetadefTimestamps, Base):
+    __tablename__ = 'metadef_namespaces'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace', name='uq_metadef_namespaces_namespace'),
+        sa.Index('ix_metadef_namespaces_owner', 'owner'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace = sa.Column(_metadef_name(), nullable=False)
+    display_name = sa.Column(sa.String(80))
+    description = sa.Column(sa.Text)
+    visibility = sa.Column(sa.String(32), nullable=False, default='private')
+    protected = sa.Column(sa.Boolean, nullable=False, default=False)
+    owner = sa.Column(sa.String(255))
+
+
+class MetadefObject(_MetadefTimestamps, Base):
+    __tablename__ = 'metadef_objects'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name', name='uq_metadef_objects_namespace_id_name'),
+        sa.Index('ix_metadef_objects_name', 'name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id',
+                                                       ondelete='CASCADE'), nullable=False)
+    name = sa.Column(_metadef_name(), nullable=False)
+    description = sa.Column(sa.Text)
+    required = sa.Column(sa.Text)  # JSON list of property names
+    json_schema = sa.Column(sa.Text, nullable=False)  # JSON object: the object's properties
+
+
+class MetadefProperty(_MetadefTimestamps, Base):
+    __tablename__ = 'metadef_properties'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name',
+                            name='uq_metadef_properties_namespace_id_name'),
+        sa.Index('ix_metadef_properties_name', 'name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id',
+                                                       ondelete='CASCADE'), nullable=False)
+    name = sa.Column(_metadef_name(), nullable=False)
+    json_schema = sa.Column(sa.Text, nullable=False)  # JSON object: title, type, ...
+
+
+class MetadefTag(_MetadefTimestamps, Base):
+    __tablename__ = 'metadef_tags'
+    __table_args__ = (
+        sa.UniqueConstraint('namespace_id', 'name', name='uq_metadef_tags_namespace_id_name'),
+        sa.Index('ix_metadef_tags_name', 'name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id',
+                                                       ondelete='CASCADE'), nullable=False)
+    name = sa.Column(_metadef_name(), nullable=False)
+
+
+class MetadefResourceType(_MetadefTimestamps, Base):
+    __tablename__ = 'metadef_resource_types'
+    __table_args__ = (
+        sa.UniqueConstraint('name', name='uq_metadef_resource_types_name'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    name = sa.Column(_metadef_name(), nullable=False)
+    protected = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+class MetadefNamespaceResourceType(_MetadefTimestamps, Base):
+    __tablename__ = 'metadef_namespace_resource_types'
+    __table_args__ = (
+        sa.Index('ix_metadef_ns_res_types_namespace_id', 'namespace_id'),
+    )
+
+    resource_type_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_resource_types.id',
+                                                           ondelete='CASCADE'),
+                                 primary_key=True)
+    namespace_id = sa.Column(sa.Integer, sa.ForeignKey('metadef_namespaces.id',
+                                                       ondelete='CASCADE'), primary_key=True)
+    properties_target = sa.Column(sa.String(80))
+    prefix = sa.Column(sa.String(80))

@@ -25,6 +25,7 @@ from glance.common import exception
 from glance.common import pieces
 from glance.db import api as db_api
 from glance.db import models
+from glance.image import inspection
 from glance.image import service
 from glance.store import backend
 
@@ -153,25 +154,31 @@ class _WriterGone(Exception):
     """The store stopped reading the upload (it failed, or returned early)."""
 
 
-def _store(image_id, chunks, size, store, context):
-    """Write the chunks to the store; returns glance_store's add() tuple and the PieceMap.
+def _store(image_id, chunks, size, store, context, disk_format):
+    """Write the chunks to the store.
 
-    The piece hashes are computed in a native thread of their own, beside the store's MD5
-    and multihash, from the same chunks.
+    Returns glance_store's add() tuple, the PieceMap and the format Inspection (whose
+    ``finish()`` gives the verdict). The piece hashes and the format inspection run in native
+    threads of their own, beside the store's MD5 and multihash, on the same chunks.
     """
     algo = CONF.hashing_algorithm
     piece_thread = backend.HashThread(pieces.PieceHasher())
+    inspector = inspection.Inspection(disk_format)
 
-    def hashed(chunks):
+    def observed(chunks):
         for chunk in chunks:
             piece_thread.feed(chunk)
+            inspector.feed(chunk)
             yield chunk
 
     try:
-        result = _write(image_id, hashed(chunks), size, store, algo, context)
+        result = _write(image_id, observed(chunks), size, store, algo, context)
+    except BaseException:
+        inspector.abandon()
+        raise
     finally:
         piece_map = piece_thread.finish(green=True).finish()
-    return result, piece_map
+    return result, piece_map, inspector
 
 
 def _write(image_id, chunks, size, store, algo, context):
@@ -262,18 +269,21 @@ def upload(context, image_id, body, size, store=None):
                             heartbeat)
     location = None
     try:
-        (url, written, checksum, multihash, metadata), piece_map = _store(
-            image_id, reader.chunks(), size or 0, store, context)
+        (url, written, checksum, multihash, metadata), piece_map, inspector = _store(
+            image_id, reader.chunks(), size or 0, store, context, image['disk_format'])
         location = {'url': url, 'metadata': metadata}
+        _format, virtual_size = inspector.finish()  # ImageRefused: undone below, 400
         if size is not None and written != size:
             raise exception.BadRequest('Expected %d bytes of image data, got %d.'
                                        % (size, written))
         image = db_api.image_activate(
-            image_id, {'size': written, 'checksum': checksum,
+            image_id, {'size': written, 'checksum': checksum, 'virtual_size': virtual_size,
                        'os_hash_algo': CONF.hashing_algorithm, 'os_hash_value': multihash},
             location, pieces=piece_map.as_values() if piece_map.image_size == written else None)
     except BaseException as e:
-        _abandon(image_id, store, location)
+        # A Duplicate means the object at that path is not this upload's: leave it alone.
+        _abandon(image_id, store, location,
+                 delete_data=not isinstance(e, store_exc.Duplicate))
         if isinstance(e, store_exc.StorageFull):
             raise exception.LimitExceeded(reason='the image store is full')
         if isinstance(e, store_exc.Duplicate):
@@ -307,10 +317,10 @@ def _limit(owner):
     return cap, exception.ImageSizeLimitExceeded
 
 
-def _abandon(image_id, store, location):
+def _abandon(image_id, store, location, delete_data=True):
     """Undo a failed upload: delete what was written, put the image back to queued."""
     location = location or backend.expected_location(store, image_id)
-    if location is not None:
+    if location is not None and delete_data:
         try:
             backend.delete(location)
         except Exception as e:

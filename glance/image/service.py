@@ -15,6 +15,7 @@ from glance.image import cache_coherence
 from glance.image import locations
 from glance.image import policy as image_policy
 from glance.image import properties as property_rules
+from glance.image import property_protections
 from glance.image import quota
 
 CONF = cfg.CONF
@@ -53,6 +54,7 @@ def create(context, values):
                                   % owner)
     visibility = core.get('visibility', 'shared')
     image_policy.check_create(context, owner, visibility)
+    property_protections.check_create(context, properties, owner)
     tags = core.pop('tags', None) or []
     quota.check_properties(properties)
     quota.check_tags(tags)
@@ -74,13 +76,14 @@ def create(context, values):
     }
     image = db_api.image_create(record)
     LOG.info('Image %s created by project %s', image['id'], context.project_id)
-    return image
+    return property_protections.shown(context, image)
 
 
 def get(context, image_id):
+    """The image as the caller may see it (without properties it may not read)."""
     image = db_api.image_get(image_id)
     image_policy.ImagePolicy(context, image).get()
-    return image
+    return property_protections.shown(context, image)
 
 
 def get_for(context, image_id):
@@ -99,22 +102,27 @@ def list_images(context, filters=None, marker=None, limit=None, sort_keys=None,
             get(context, marker)
         except (exception.ImageNotFound, exception.Forbidden):
             raise exception.BadRequest('Marker %s could not be found.' % marker)
-    return db_api.image_get_all(
+    images = db_api.image_get_all(
         project_id=context.project_id, is_admin=context.is_admin, filters=filters,
         marker=marker, limit=limit, sort_keys=sort_keys, sort_dirs=sort_dirs,
         member_status=member_status)
+    return [property_protections.shown(context, image) for image in images]
 
 
 def update(context, image_id, apply_changes):
     """Apply a patch: ``apply_changes(image)`` returns the new flat representation.
 
     The new representation is validated as a whole and saved in one transaction, so a patch
-    either applies entirely or not at all.
+    either applies entirely or not at all. The patch sees only the properties the caller
+    may read; property protections decide which changes it may make.
     """
     image, policy = get_for(context, image_id)
     policy.modify()
-    new = apply_changes(image)
+    readable, hidden = property_protections.split_readable(context, image)
+    new = apply_changes(dict(image, properties=readable))
     core, properties = _split(new)
+    properties = property_protections.check_changes(context, readable, hidden, properties,
+                                                    image['owner'])
     if core.get('visibility') != image['visibility']:
         if core.get('visibility') == 'public':
             policy.publicize()
@@ -131,8 +139,9 @@ def update(context, image_id, apply_changes):
     quota.check_tags(tags)
     core.pop('id', None)
     values = {k: v for k, v in core.items() if v != image.get(k)}
-    return db_api.image_update(image_id, values, properties=properties, tags=tags,
-                               from_state=image['status'])
+    updated = db_api.image_update(image_id, values, properties=properties, tags=tags,
+                                  from_state=image['status'])
+    return property_protections.shown(context, updated)
 
 
 def delete(context, image_id):

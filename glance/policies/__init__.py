@@ -6,6 +6,7 @@ from glance.policies import base
 from glance.policies import cache
 from glance.policies import image
 from glance.policies import image_member
+from glance.policies import metadef
 
 
 def list_rules():
@@ -14,4 +15,5 @@ def list_rules():
         cache.list_rules(),
         image.list_rules(),
         image_member.list_rules(),
+        metadef.list_rules(),
     ))

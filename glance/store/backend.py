@@ -12,13 +12,13 @@ import logging as std_logging
 import os
 
 import eventlet
-from eventlet import patcher
 from glance_store import exceptions as store_exc
 from glance_store import multi_backend
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import native
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -115,8 +115,8 @@ def add(image_id, data, size, backend, hashing_algo, context=None):
     return url, written, checksum, multihash, metadata
 
 
-_threading = patcher.original('threading')
-_queue = patcher.original('queue')
+_threading = native.threading
+_queue = native.queue
 
 
 class HashThread:
@@ -149,12 +149,7 @@ class HashThread:
         self.queue.put(chunk)
 
     def feed(self, chunk):
-        while True:
-            try:
-                self.queue.put_nowait(chunk)
-                return
-            except _queue.Full:
-                eventlet.sleep(0.001)
+        native.put_green(self.queue, chunk)
 
     def finish(self, green=False):
         (self.feed if green else self.put)(None)

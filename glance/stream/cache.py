@@ -14,8 +14,10 @@ fits both ``max_size`` and the free space of the filesystem, and starts a fill i
 green thread: one verified read of the store (glance.store.reader.open_verified), written to
 ``incomplete/<id>``; when the whole image is there, the file is made read-only (the mark
 that it was verified) and renamed into ``data/``. Every reader, the winner's included,
-follows the growing file and holds its last byte back until the mark is set, so nobody sees
-a clean end of unverified data. A herd of requests costs one store read.
+follows the growing file. For an image with a piece map every byte is verified before it is
+written, so readers take what is there; for one verified by its multihash alone, they hold
+the last byte back until the mark is set, so nobody sees a clean end of unverified data. A
+herd of requests costs one store read.
 
 Faults degrade, never fail: if the fill stops (the store, ENOSPC, EIO...), its followers read
 the rest of their range straight from the store, still verified; if the cache itself fails
@@ -190,7 +192,12 @@ class ImageCache:
         try:
             for sub in ('data', 'incomplete', 'locks'):
                 os.makedirs(os.path.join(self.directory, sub), exist_ok=True)
-            self._create_index()
+            try:
+                self._create_index()
+            except sqlite3.DatabaseError as e:
+                if isinstance(e, sqlite3.OperationalError):
+                    raise  # locked, or the disk: not the index's own fault
+                self._replace_broken_index(e)
             problem = self.probe()
         except _CACHE_ERRORS as e:
             problem = _describe(e)
@@ -229,6 +236,18 @@ class ImageCache:
             db.execute("INSERT OR IGNORE INTO state VALUES ('clock', 0)")
         finally:
             db.close()
+
+    def _replace_broken_index(self, error):
+        """Set a corrupt index aside and start a new one; files it no longer lists go."""
+        aside = '%s.broken-%d' % (self._db_path, time.time())
+        LOG.error('Image cache index %s is unreadable (%s); moved to %s and rebuilt empty',
+                  self._db_path, error, aside)
+        os.rename(self._db_path, aside)
+        for suffix in ('-wal', '-shm'):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._db_path + suffix)
+        self._create_index()
+        self._cleanup()
 
     def probe(self):
         """None if the cache directory is usable now, else what is wrong (a sentence)."""
@@ -432,14 +451,17 @@ class ImageCache:
         return bool(image.get('size') is not None and image.get('os_hash_value')
                     and image['size'] <= self.max_size * self.max_image_share)
 
-    def read(self, image, open_verified, start=0, end=None, fallback=None):
+    def read(self, image, open_verified, start=0, end=None, fallback=None,
+             verified_as_written=False):
         """Bytes start..end of the image through the cache: (source, iterator).
 
         ``source`` is 'hit', 'fill' (this request started the fill), 'follow' or 'bypass'
         (iterator None: the caller reads the store itself). ``open_verified(image)``
         returns the whole image's chunks, verified. ``fallback(start, end)`` reads a range
-        from the store, verified: a follower whose fill stops finishes with it. Raises
-        CacheUnavailable when the cache is degraded.
+        from the store, verified: a follower whose fill stops finishes with it.
+        ``verified_as_written``: every byte the fill writes was verified before (the image
+        has a piece map), so readers need not hold the last byte back until the whole
+        file is verified and synced. Raises CacheUnavailable when the cache is degraded.
         """
         end = image['size'] - 1 if end is None else end
         with self._guard():
@@ -458,7 +480,8 @@ class ImageCache:
                 try:
                     if self.lookup(image) is not None:  # committed while we took the lock
                         _unlock(lock)
-                        return self.read(image, open_verified, start, end, fallback)
+                        return self.read(image, open_verified, start, end, fallback,
+                                         verified_as_written)
                     if not self._reserve(image):
                         _unlock(lock)
                         self._count(bypasses=1)
@@ -474,7 +497,8 @@ class ImageCache:
             else:
                 self._count(followers=1)
             self._count(bytes_from_cache=end - start + 1)
-        return source, self._follow(image, start, end, fallback)
+        return source, self._follow(image, start, end, fallback,
+                                    holdback=not verified_as_written)
 
     def _try_lock(self, image_id):
         fd = os.open(self._path('locks', image_id), os.O_CREAT | os.O_RDWR, 0o600)
@@ -576,10 +600,11 @@ class ImageCache:
         finally:
             _unlock(lock)
 
-    def _follow(self, image, start, end, fallback=None):
+    def _follow(self, image, start, end, fallback=None, holdback=True):
         """Read start..end from the file being filled, waiting for bytes as they come.
 
-        The final byte of the range is held back until the file carries the verified mark.
+        With ``holdback``, the final byte of the range is held back until the file carries
+        the verified mark.
         If the fill stops, the rest of the range comes from ``fallback`` (the store,
         verified); without one, the transfer is cut.
         """
@@ -592,7 +617,7 @@ class ImageCache:
                 info = os.fstat(fd)
                 verified = stat.S_IMODE(info.st_mode) == _VERIFIED_MODE
                 limit = min(end + 1, info.st_size)
-                if not verified:
+                if not verified and holdback:
                     limit = min(limit, end)
                 if position < limit:
                     data = os.pread(fd, min(limit - position, _CHUNK), position)

@@ -65,7 +65,10 @@ class CacheAPI:
         if path == '' and req.method == 'GET':
             return _json(cache.list())
         if path == '/metrics' and req.method == 'GET':
-            return _json(cache.metrics())
+            values = cache.metrics()
+            # mismatches the reader found in the stores, in this worker process
+            values['store_verification_failures'] = sum(reader.corruptions.values())
+            return _json(values)
         if path == '/prune' and req.method == 'POST':
             return _json(cache.prune())
         if path == '/verify' and req.method == 'POST':

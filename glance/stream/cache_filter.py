@@ -41,7 +41,8 @@ class CacheFilter:
             source, body = cache.read(
                 image, lambda img: reader.open_verified(img, context=req.context),
                 start, end,
-                fallback=lambda s, e: reader.read(image, s, e, context=req.context))
+                fallback=lambda s, e: reader.read(image, s, e, context=req.context),
+                verified_as_written=reader.piece_map(image) is not None)
             if body is None:
                 raise _Bypass(source)
             served.append(source)

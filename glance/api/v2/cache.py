@@ -5,6 +5,8 @@ that owns the image (the one downloads are sent to); evicting, clearing and prun
 every node. A node that does not answer is reported, not hidden.
 """
 
+import uuid
+
 import webob
 
 from glance.api import resource
@@ -15,6 +17,14 @@ from glance.image import service
 from glance import policy
 
 CLEAR_TARGETS = ('cache', 'queue', 'both')
+
+
+def _check_id(image_id):
+    """An image id the nodes' cache API can be asked about, or 404 (as no such image)."""
+    try:
+        uuid.UUID(image_id)
+    except ValueError:
+        raise exception.ImageNotFound(image_id=image_id)
 
 
 def _unreachable(results):
@@ -59,6 +69,7 @@ class Controller:
 
     def queue(self, req, image_id):
         self._enforce(req, 'cache_image')
+        _check_id(image_id)
         image = service.get(req.context, image_id)
         if image['status'] != 'active':
             raise exception.BadRequest('Only active images can be cached; image %s is %s.'
@@ -74,6 +85,7 @@ class Controller:
 
     def delete(self, req, image_id):
         self._enforce(req, 'cache_delete')
+        _check_id(image_id)
         results = client.call_all('DELETE', '/cache/%s' % image_id)
         if _unreachable(results):
             raise exception.ServiceUnavailable(reason='nodes %s did not answer'

@@ -8,7 +8,14 @@ from glance.api.v2 import image_direct_link
 from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
+from glance.api.v2 import metadef_namespaces
+from glance.api.v2 import metadef_objects
+from glance.api.v2 import metadef_properties
+from glance.api.v2 import metadef_resource_types
+from glance.api.v2 import metadef_schemas
+from glance.api.v2 import metadef_tags
 from glance.api.v2 import schemas
+from glance.image import property_protections
 from glance.store import backend
 
 
@@ -18,6 +25,7 @@ class API:
     @classmethod
     def factory(cls, global_conf, **local_conf):
         backend.configure()
+        property_protections.reload()  # a bad rules file stops glance-api here
         return cls.build()
 
     @staticmethod
@@ -69,4 +77,50 @@ class API:
         router.connect('/v2/cache/prune', cache_resource, 'prune', 'POST')
         router.connect('/v2/cache/{image_id}', cache_resource, 'queue', 'PUT')
         router.connect('/v2/cache/{image_id}', cache_resource, 'delete', 'DELETE')
+        _connect_metadefs(router)
         return router.finish()
+
+
+def _connect_metadefs(router):
+    """The metadata definitions catalog: namespaces and what is in them."""
+    router.connect('/v2/schemas/metadefs/{name}', metadef_schemas.create_resource(), 'show',
+                   'GET')
+    namespaces = metadef_namespaces.create_resource()
+    ns = '/v2/metadefs/namespaces/{namespace}'
+    router.connect('/v2/metadefs/namespaces', namespaces, 'index', 'GET')
+    router.connect('/v2/metadefs/namespaces', namespaces, 'create', 'POST')
+    router.connect(ns, namespaces, 'show', 'GET')
+    router.connect(ns, namespaces, 'update', 'PUT')
+    router.connect(ns, namespaces, 'delete', 'DELETE')
+
+    resource_types = metadef_resource_types.create_resource()
+    router.connect('/v2/metadefs/resource_types', resource_types, 'index', 'GET')
+    router.connect(ns + '/resource_types', resource_types, 'show', 'GET')
+    router.connect(ns + '/resource_types', resource_types, 'create', 'POST')
+    router.connect(ns + '/resource_types/{resource_type}', resource_types, 'delete',
+                   'DELETE')
+
+    objects = metadef_objects.create_resource()
+    router.connect(ns + '/objects', objects, 'index', 'GET')
+    router.connect(ns + '/objects', objects, 'create', 'POST')
+    router.connect(ns + '/objects', objects, 'delete_all', 'DELETE')
+    router.connect(ns + '/objects/{object_name}', objects, 'show', 'GET')
+    router.connect(ns + '/objects/{object_name}', objects, 'update', 'PUT')
+    router.connect(ns + '/objects/{object_name}', objects, 'delete', 'DELETE')
+
+    properties = metadef_properties.create_resource()
+    router.connect(ns + '/properties', properties, 'index', 'GET')
+    router.connect(ns + '/properties', properties, 'create', 'POST')
+    router.connect(ns + '/properties', properties, 'delete_all', 'DELETE')
+    router.connect(ns + '/properties/{property_name}', properties, 'show', 'GET')
+    router.connect(ns + '/properties/{property_name}', properties, 'update', 'PUT')
+    router.connect(ns + '/properties/{property_name}', properties, 'delete', 'DELETE')
+
+    tags = metadef_tags.create_resource()
+    router.connect(ns + '/tags', tags, 'index', 'GET')
+    router.connect(ns + '/tags', tags, 'create_many', 'POST')
+    router.connect(ns + '/tags', tags, 'delete_all', 'DELETE')
+    router.connect(ns + '/tags/{tag_name}', tags, 'show', 'GET')
+    router.connect(ns + '/tags/{tag_name}', tags, 'create', 'POST')
+    router.connect(ns + '/tags/{tag_name}', tags, 'update', 'PUT')
+    router.connect(ns + '/tags/{tag_name}', tags, 'delete', 'DELETE')

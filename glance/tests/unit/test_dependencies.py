@@ -1,8 +1,8 @@
 """Dependencies point one way, and no module imports itself back through another.
 
-glance-api's code (glance/api, glance/image) never imports glance/stream; glance/image never
-imports glance/api; glance/common, glance/db and glance/store import neither. Module-level
-imports between glance's own modules form no cycle.
+glance-api's code (glance/api, glance/image, glance/metadef) never imports glance/stream;
+glance/image and glance/metadef never import glance/api; glance/common, glance/db and
+glance/store import neither. Module-level imports between glance's own modules form no cycle.
 """
 
 import ast
@@ -15,6 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FORBIDDEN = {
     'glance.api': ('glance.stream',),
     'glance.image': ('glance.stream', 'glance.api'),
+    'glance.metadef': ('glance.stream', 'glance.api', 'glance.image', 'glance.store'),
     'glance.common': ('glance.stream', 'glance.api', 'glance.image'),
     'glance.db': ('glance.stream', 'glance.api', 'glance.image', 'glance.store'),
     'glance.store': ('glance.stream', 'glance.api', 'glance.image'),

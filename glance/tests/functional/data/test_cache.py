@@ -114,6 +114,7 @@ class TestHerd(CacheTest):
         sources = [source for _, source, _ in results]
         self.assertEqual(1, sources.count('fill'))
         # and the next one is a hit
+        self.wait_cached(image['id'])
         resp = self.download(image['id'])
         self.assertEqual('hit', resp.headers['X-Image-Cache'])
         self.assertEqual(data, resp.content)
@@ -186,6 +187,7 @@ class TestCorruptAndRestart(CacheTest):
     def test_restart_keeps_committed_and_drops_partial(self):
         image, data = self.active_image(1024 * 1024)
         self.assertEqual(data, self.download(image['id']).content)
+        self.wait_cached(image['id'])
         partial = os.path.join(self.cache_dir, 'incomplete', str(uuid.uuid4()))
         with open(partial, 'wb') as f:
             f.write(b'partial')
@@ -242,7 +244,10 @@ class TestEveryNodeEvicts(test_data_path.DataTest):
             token = ticket.sign(image_id, self.project)
             resp = requests.get('%s/v2/images/%s/file?ticket=%s' % (url, image_id, token))
             self.assertEqual(200, resp.status_code)
-            self.assertIsNotNone(client.call(url, 'GET', '/cache'))
+            # the fill commits (sync, rename) just after the client has every byte
+            self.assertTrue(test_data_path.wait_for(lambda: image_id in [
+                e['image_id'] for e in client.call(url, 'GET', '/cache')[1]['cached_images']],
+                20))
 
     def _cached_on(self, image_id):
         nodes = []

@@ -28,6 +28,16 @@ def _rss_kib(pid):
     return total
 
 
+def wait_for(predicate, timeout=30, interval=0.2):
+    """True once ``predicate()`` is, False if it is not within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
 class DataTest(base.FunctionalTest):
 
     shared_servers = True
@@ -65,6 +75,16 @@ class DataTest(base.FunctionalTest):
     def download(self, image_id, project=None, roles='member,reader', **headers):
         return self.session.get(self.servers.api_url + '/v2/images/%s/file' % image_id,
                                 headers=self.headers(project, roles, **headers))
+
+    def wait_cached(self, image_id, cache_dir=None):
+        """Wait until the stream node committed the image to its cache.
+
+        A reader of an image with a piece map gets every byte before the fill has synced
+        and renamed its file: the next request may still follow the fill.
+        """
+        cache_dir = cache_dir or os.path.join(self.servers.state, 'cache')
+        path = os.path.join(cache_dir, 'data', image_id)
+        self.assertTrue(wait_for(lambda: os.path.exists(path), 30), 'never cached')
 
     def stream_url(self, image_id, token):
         return '%s/v2/images/%s/file?ticket=%s' % (self.servers.stream_url, image_id, token)

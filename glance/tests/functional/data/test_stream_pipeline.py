@@ -47,15 +47,6 @@ def _alive(pid):
         return False
 
 
-def _wait(predicate, timeout=30, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
-
-
 class PipelineTest(test_data_path.DataTest):
 
     def setUp(self):
@@ -178,24 +169,42 @@ class CachedPipelineTest(PipelineTest):
 
 class TestCacheFaults(CachedPipelineTest):
 
-    def test_deleted_cache_directory_degrades_then_heals(self):
-        image, data = self.active_image(2 * MiB)
-        self.assertEqual(data, self.download(image['id']).content)
-        self.assertEqual('hit', self.download(image['id']).headers['X-Image-Cache'])
-        subprocess.run(['rm', '-rf', self.cache_dir], check=True)
+    def assert_served_then_cached_again(self, image, data):
+        """Downloads work while the cache is broken, and the cache heals by itself."""
         for _ in range(3):
             resp = self.download(image['id'])
             self.assertEqual(200, resp.status_code)
             self.assertEqual(data, resp.content)
-        # the cache re-creates itself and caches again
-        self.assertTrue(_wait(lambda: self.download(image['id']).headers.get(
+        self.assertTrue(test_data_path.wait_for(lambda: self.download(image['id']).headers.get(
             'X-Image-Cache') == 'hit', timeout=20))
+
+    def test_deleted_cache_directory_degrades_then_heals(self):
+        image, data = self.active_image(2 * MiB)
+        self.assertEqual(data, self.download(image['id']).content)
+        self.wait_cached(image['id'], self.cache_dir)
+        self.assertEqual('hit', self.download(image['id']).headers['X-Image-Cache'])
+        subprocess.run(['rm', '-rf', self.cache_dir], check=True)
+        self.assert_served_then_cached_again(image, data)
         self.assertTrue(os.path.isdir(os.path.join(self.cache_dir, 'data')))
         self.assertIn('degraded', self.servers.stream.log())
+
+    def test_broken_index_degrades_then_is_rebuilt(self):
+        image, data = self.active_image(2 * MiB)
+        self.download(image['id'])
+        self.wait_cached(image['id'], self.cache_dir)
+        index = os.path.join(self.cache_dir, 'index.sqlite')
+        for suffix in ('-wal', '-shm'):
+            if os.path.exists(index + suffix):
+                os.unlink(index + suffix)
+        with open(index, 'wb') as f:
+            f.write(b'this is not a database' * 100)
+        self.assert_served_then_cached_again(image, data)
+        self.assertIn('rebuilt empty', self.servers.stream.log())
 
     def test_corrupted_cached_file_is_caught_by_the_scrub(self):
         image, data = self.active_image(3 * MiB)
         self.download(image['id'])
+        self.wait_cached(image['id'], self.cache_dir)
         self.assertEqual('hit', self.download(image['id']).headers['X-Image-Cache'])
         path = os.path.join(self.cache_dir, 'data', image['id'])
         with open(path, 'r+b') as f:
@@ -213,6 +222,7 @@ class TestCacheFaults(CachedPipelineTest):
     def test_eviction_during_a_slow_download_does_not_cut_it(self):
         image, data = self.active_image(8 * MiB)
         self.download(image['id'])
+        self.wait_cached(image['id'], self.cache_dir)
         resp = self.session.get(self.servers.api_url + '/v2/images/%s/file' % image['id'],
                                 headers=self.headers(), stream=True)
         self.assertEqual('hit', resp.headers['X-Image-Cache'])
@@ -339,7 +349,7 @@ class TestBackgroundWorkOncePerHost(test_data_path.DataTest):
     def test_sighup_three_times_leaves_one_set_of_loops(self):
         for server, service in ((self.servers.stream, 'glance-stream'),
                                 (self.servers.api, 'glance-api')):
-            self.assertTrue(_wait(lambda: self._runners(server, service), 20))
+            self.assertTrue(test_data_path.wait_for(lambda: self._runners(server, service), 20))
             for _ in range(3):
                 os.kill(server.proc.pid, signal.SIGHUP)
                 time.sleep(1.5)
@@ -348,7 +358,7 @@ class TestBackgroundWorkOncePerHost(test_data_path.DataTest):
                 runners = self._runners(server, service)
                 alive = [pid for pid in runners if _alive(pid)]
                 return len(alive) == 1 and len(runners) >= 2
-            self.assertTrue(_wait(settled, 60), self._runners(server, service))
+            self.assertTrue(test_data_path.wait_for(settled, 60), self._runners(server, service))
             runners = self._runners(server, service)
             self.assertNotIn(server.proc.pid, runners)  # never the supervisor parent
             self.assertEqual(1, len([pid for pid in runners if _alive(pid)]))
@@ -383,7 +393,7 @@ class TestPrefetchUnderUwsgi(PipelineTest):
             status, body = client.call(self.servers.stream_url, 'GET',
                                        '/cache/%s' % image['id'])
             return status == 200 and body['state'] == 'cached'
-        self.assertTrue(_wait(cached, 60), open(log.name).read()[-3000:])
+        self.assertTrue(test_data_path.wait_for(cached, 60), open(log.name).read()[-3000:])
         resp = self.download(image['id'])
         self.assertEqual(data, resp.content)
         self.assertEqual('hit', resp.headers['X-Image-Cache'])
