@@ -69,9 +69,12 @@ def _get(sock, path=b'/healthcheck'):
 
 
 def _port_free(port):
+    """True if a server could listen on ``port`` now, as a restart would (SO_REUSEADDR)."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(('127.0.0.1', port))
+            sock.listen()
         except OSError:
             return False
     return True
