@@ -2,8 +2,10 @@
 # Start glance-api and glance-stream on this machine (README command 1): SQLite, file store,
 # no Keystone ("noauth" flavor), both on loopback, state under ./.quickstart/.
 #   tools/quickstart.sh          start (installs into .venv on first use)
-#   tools/quickstart.sh stop     stop both, by PID
-#   tools/quickstart.sh status   say what runs
+#   tools/quickstart.sh stop     stop both, with their workers (each runs in its own process
+#                                group, whose id is in .quickstart/<service>.pid)
+#   tools/quickstart.sh status   say what runs, workers included
+# The ticket key and the configs are written 0600 (umask 077), the logs 0640 (umask 027).
 # GLANCE_API_PORT (default 9292) and GLANCE_STREAM_PORT (default 9293) change the ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +14,12 @@ qs="$top/.quickstart"
 api_port=${GLANCE_API_PORT:-9292}
 stream_port=${GLANCE_STREAM_PORT:-9293}
 
-running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Each service is started with setsid: its process group id is the parent's pid, and its
+# workers stay in that group even when the parent is gone (kill -9), so the group is what
+# "running" and "stop" look at.
+running() { [ -f "$1" ] && kill -0 -- "-$(cat "$1")" 2>/dev/null; }
+
+group_pids() { ps -o pid= -g "$1" 2>/dev/null | tr -s ' \n' ' ' | sed 's/^ //;s/ $//'; }
 
 stop() {
   local pidfile pid
@@ -20,10 +27,14 @@ stop() {
     pidfile="$qs/$svc.pid"
     if running "$pidfile"; then
       pid=$(cat "$pidfile")
-      kill -TERM "$pid"
-      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL -- "-$pid" 2>/dev/null
-      echo "stopped $svc (pid $pid)"
+      kill -TERM -- "-$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
+      if kill -0 -- "-$pid" 2>/dev/null; then
+        kill -KILL -- "-$pid" 2>/dev/null || true
+        echo "killed $svc (process group $pid) after 10 s"
+      else
+        echo "stopped $svc (process group $pid)"
+      fi
     fi
     rm -f "$pidfile"
   done
@@ -42,7 +53,15 @@ case "${1:-start}" in
   stop) stop; exit 0 ;;
   status)
     for svc in glance-api glance-stream; do
-      if running "$qs/$svc.pid"; then echo "$svc running (pid $(cat "$qs/$svc.pid"))";
+      pidfile="$qs/$svc.pid"
+      if running "$pidfile"; then
+        pid=$(cat "$pidfile")
+        if kill -0 "$pid" 2>/dev/null; then
+          echo "$svc running (pid $pid; processes $(group_pids "$pid"))"
+        else
+          echo "$svc parent $pid is gone but processes $(group_pids "$pid") remain:" \
+               "'$0 stop' ends them"
+        fi
       else echo "$svc stopped"; fi
     done
     exit 0 ;;
@@ -54,6 +73,7 @@ if running "$qs/glance-api.pid" || running "$qs/glance-stream.pid"; then
   echo "already running: '$0 stop' first"; exit 1
 fi
 tools/install-venv.sh --clients
+umask 077  # the ticket key, configs and database: the owner's only
 mkdir -p "$qs/images" "$qs/cache" "$qs/state"
 key_file="$qs/ticket.key"
 [ -s "$key_file" ] || .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > "$key_file"
@@ -107,6 +127,9 @@ write_conf "$qs/glance-stream.conf" "$stream_port"
 .venv/bin/glance-manage --config-file "$qs/glance-api.conf" db sync >/dev/null 2>"$qs/db-sync.err" \
   || { cat "$qs/db-sync.err"; exit 1; }
 
+chmod 600 "$key_file" "$qs/glance-api.conf" "$qs/glance-stream.conf"  # from older runs
+chmod 640 "$qs"/*.log 2>/dev/null || true
+umask 027  # the servers' logs: owner and group may read, nobody else
 for svc in glance-stream glance-api; do
   # A fresh .out per start (the previous one is kept as .out.1): on failure the tail shown
   # below is this start's, not an older run's.

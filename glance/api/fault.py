@@ -32,4 +32,8 @@ def to_http(error):
     if cls is None:
         LOG.error('Unmapped error %s: %s', type(error).__name__, error)
         return webob.exc.HTTPInternalServerError()
-    return cls(explanation=str(error), headers=getattr(error, 'headers', None) or None)
+    headers = getattr(error, 'headers', None) or None
+    if cls is webob.exc.HTTPUnsupportedMediaType:
+        # webob's 415 template ignores the explanation; ours names the type to use.
+        return cls(explanation=str(error), headers=headers, body_template='${explanation}')
+    return cls(explanation=str(error), headers=headers)

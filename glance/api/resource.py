@@ -18,14 +18,63 @@ from glance.common import exception
 LOG = logging.getLogger(__name__)
 
 
+# Deeper than any body of this API needs; far below where Python's recursion would fail.
+MAX_JSON_DEPTH = 32
+
+
 def json_body(req, max_size=None):
-    """The request body parsed as JSON, or BadRequest saying why it is not."""
+    """The request body parsed as JSON, or BadRequest saying why it is not.
+
+    Beyond JSON syntax, every string (object keys included) must be storable by every
+    database engine the same way: valid Unicode (no lone surrogate such as ``"\\ud800"``)
+    and without NUL, which PostgreSQL refuses and SQLite stores. Nesting is bounded too.
+    """
     if not req.body:
         raise exception.BadRequest('The request has no body; a JSON object is required.')
     try:
-        return jsonutils.loads(req.body)
+        body = jsonutils.loads(req.body)
+    except RecursionError:
+        raise exception.BadRequest('The JSON in the request body is nested too deeply.')
     except ValueError as e:
         raise exception.BadRequest('Malformed JSON in request body: %s' % e)
+    check_json_value(body)
+    return body
+
+
+def check_json_value(value):
+    """Raise BadRequest unless every string in ``value`` is clean and it is not too deep."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            _check_string(item)
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise exception.BadRequest('The JSON in the request body is nested more '
+                                           'than %d levels deep.' % MAX_JSON_DEPTH)
+            if isinstance(item, dict):
+                for key in item:
+                    _check_string(key)
+                children = item.values()
+            else:
+                children = item
+            pending.extend((child, depth + 1) for child in children)
+
+
+def _check_string(text):
+    if '\x00' in text:
+        raise exception.BadRequest('Strings in the request body must not contain NUL '
+                                   '(\\u0000).')
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        raise exception.BadRequest('Strings in the request body must be valid Unicode: '
+                                   '%s is a lone surrogate.'
+                                   % ascii(text[_first_surrogate(text)]))
+
+
+def _first_surrogate(text):
+    return next(i for i, char in enumerate(text) if '\ud800' <= char <= '\udfff')
 
 
 def json_response(resp, value, status=200):

@@ -7,6 +7,13 @@ tickets signed with ``ticket_key`` or ``ticket_key_previous``, so keys can be ro
 refusing tickets in flight: set the new key as ``ticket_key`` and the old as
 ``ticket_key_previous`` on every stream node first, then on glance-api. Tickets never carry a
 backend location or credential.
+
+A ticket is a bearer credential while it lives: glance-stream refuses one whose expiry lies
+further ahead than ``ticket_lifetime`` (plus ``_CLOCK_SKEW`` for nodes whose clocks differ a
+little), so even a leaked signing key cannot mint long-lived tickets unnoticed, and the
+servers' access logs mask ``ticket=`` values (glance.common.wsgi). Anything malformed (bad
+base64, a payload that is not a JSON object, missing or mistyped claims) is refused with the
+same InvalidTicket (401) as a bad signature.
 """
 
 import base64
@@ -37,6 +44,10 @@ ticket_opts = [
                     'at once, so this only needs to cover clock skew and slow clients.'),
 ]
 CONF.register_opts(ticket_opts, group='stream')
+
+# Seconds of clock difference between glance-api and glance-stream nodes tolerated when
+# checking that a ticket does not outlive ticket_lifetime.
+_CLOCK_SKEW = 30
 
 
 def _b64(data):
@@ -78,14 +89,21 @@ def verify(ticket, image_id, method='GET', now=None):
         signature = _unb64(signature)
         valid = any(hmac.compare_digest(_sign(key, payload), signature) for key in _keys())
         claims = jsonutils.loads(_unb64(payload)) if valid else None
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, RecursionError):
         raise exception.InvalidTicket()
     now = time.time() if now is None else now
-    if (not claims or claims.get('m') != method or claims.get('i') != image_id
-            or not isinstance(claims.get('e'), int) or claims['e'] < now):
+    if (not isinstance(claims, dict) or claims.get('m') != method
+            or claims.get('i') != image_id or not _valid_expiry(claims.get('e'), now)
+            or not isinstance(claims.get('p'), (str, type(None)))):
         raise exception.InvalidTicket()
-    return {'project_id': claims.get('p'), 'is_admin': bool(claims.get('a')),
+    return {'project_id': claims.get('p'), 'is_admin': claims.get('a') is True,
             'expires': claims['e']}
+
+
+def _valid_expiry(expires, now):
+    """An integer time not past and not beyond the configured lifetime from now."""
+    return (isinstance(expires, int) and not isinstance(expires, bool)
+            and now <= expires <= now + CONF.stream.ticket_lifetime + _CLOCK_SKEW)
 
 
 def sign_request(method, path, lifetime=None, now=None):
@@ -100,6 +118,8 @@ def verify_request(method, path, token, now=None):
     """Raise InvalidTicket unless ``token`` signs this method and path and is unexpired."""
     try:
         expires, signature = token.split('.')
+        if not expires.isdigit():
+            raise ValueError('not a time')
         expires = int(expires)
         message = '%s\n%s\n%d' % (method.upper(), path, expires)
         signature = _unb64(signature)
@@ -107,7 +127,7 @@ def verify_request(method, path, token, now=None):
     except (ValueError, TypeError, AttributeError):
         raise exception.InvalidTicket()
     now = time.time() if now is None else now
-    if not valid or expires < now:
+    if not valid or not _valid_expiry(expires, now):
         raise exception.InvalidTicket()
 
 

@@ -5,12 +5,23 @@ restarts a child that dies, and on SIGHUP reloads the configuration files and re
 child (old children finish their in-flight requests first). SIGTERM or SIGINT stop accepting,
 let in-flight requests finish for up to ``graceful_shutdown_timeout`` seconds, and exit. With
 ``workers = 0`` everything runs in the one process (handy under a debugger and in tests).
+A worker whose parent dies (``kill -9``, OOM killer) stops by itself within a second, so no
+orphan keeps serving the port.
+
+Slow and idle clients cannot exhaust a worker: the request line and headers must arrive within
+``client_header_timeout``, an idle keep-alive connection is closed after
+``keepalive_idle_timeout`` (or at once when ``max_idle_keepalive_connections`` are already
+idle), and a worker holding ``max_client_connections`` answers a new one 503 and closes it
+instead of leaving it in the listen queue. Requests being served are bounded separately, by
+``wsgi_default_pool_size``. doc/source/admin/limits.rst explains how to size these.
 
 The applications themselves are plain WSGI callables: see glance/wsgi/ for uWSGI and friends.
 """
 
 import errno
 import os
+import re
+import resource
 import signal
 import socket
 import sys
@@ -18,6 +29,7 @@ import time
 
 import eventlet
 from eventlet import greenio
+from eventlet import semaphore
 import eventlet.wsgi
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -55,7 +67,30 @@ server_opts = [
                help='Longest request header line accepted, in bytes (a Keystone token with '
                     'a large service catalog needs a long one).'),
     cfg.IntOpt('wsgi_default_pool_size', default=1000, min=1,
-               help='Most requests one worker serves at once (green threads).'),
+               help='Most requests one worker serves at once (green threads). A request '
+                    'beyond this waits, fully received, for one to finish; idle and '
+                    'half-received connections do not count (see max_client_connections).'),
+    cfg.IntOpt('max_client_connections', default=4096, min=1,
+               help='Most client connections one worker holds open at once: requests being '
+                    'served, requests still arriving and idle keep-alive connections. A '
+                    'worker at this limit answers a new connection "503 Service '
+                    'Unavailable" and closes it, so the others keep being served. The '
+                    'server raises its open-file limit (RLIMIT_NOFILE) to fit, up to the '
+                    'hard limit; raise that ("LimitNOFILE=" in a systemd unit) for more.'),
+    cfg.IntOpt('client_header_timeout', default=30, min=0,
+               help='Seconds a client has to send the request line and all headers of a '
+                    'request, counted from the connection (or, on a kept-alive connection, '
+                    'from the first byte of the request). A slower client is disconnected. '
+                    'Image bodies are not concerned: they are read under '
+                    'client_socket_timeout. 0 disables this limit.'),
+    cfg.IntOpt('keepalive_idle_timeout', default=60, min=0,
+               help='Seconds a kept-alive connection may stay idle between two requests '
+                    'before the server closes it. 0 leaves it to client_socket_timeout.'),
+    cfg.IntOpt('max_idle_keepalive_connections', default=1024, min=0,
+               help='Most idle keep-alive connections one worker keeps; a connection that '
+                    'would go idle beyond this is closed after its response (clients '
+                    'reconnect transparently). 0 closes every connection after its '
+                    'response, like http_keepalive = False.'),
     cfg.IntOpt('graceful_shutdown_timeout', default=60, min=0,
                help='Seconds a stopping worker waits for in-flight requests before it exits. '
                     '0 waits as long as they last.'),
@@ -84,23 +119,55 @@ def bind_socket(host, port, backlog):
     return sock
 
 
+# Query parameters that are credentials: a download ticket, a signed cache call, a Swift
+# TempURL or S3 presigned signature, a token. Their values never reach a log.
+_SECRET_QUERY = re.compile(
+    r'(?i)([?&;](?:ticket|token|signature|sig|temp_url_sig|x-amz-signature|'
+    r'x-amz-credential|x-amz-security-token|awsaccesskeyid)=)[^&;\s"]*')
+
+
+def mask_secrets(line):
+    """``line`` with the value of every credential-bearing query parameter replaced."""
+    return _SECRET_QUERY.sub(r'\1***', line)
+
+
 class _AccessLog:
-    """eventlet.wsgi writes access lines to a file-like or logger object: send them to oslo.log."""
+    """eventlet.wsgi writes access lines to a file-like or logger object: send them to oslo.log.
+
+    The request line is logged with credential-bearing query values masked: a download
+    ticket in glance-stream's log would otherwise be a bearer credential for anyone who can
+    read the log.
+    """
 
     def __init__(self, logger):
         self._log = logger
 
     def info(self, msg, *args):
-        self._log.info(msg.rstrip(), *args)
+        self._log.info(mask_secrets(msg.rstrip()), *args)
 
     def debug(self, msg, *args):
-        self._log.debug(msg.rstrip(), *args)
+        self._log.debug(mask_secrets(msg.rstrip()), *args)
 
     def error(self, msg, *args):
-        self._log.error(msg.rstrip(), *args)
+        self._log.error(mask_secrets(msg.rstrip()), *args)
 
     def write(self, msg):
-        self._log.info(msg.rstrip())
+        self._log.info(mask_secrets(msg.rstrip()))
+
+
+def raise_nofile_limit(wanted):
+    """Raise this process's open-file soft limit towards ``wanted``, up to the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return soft
+    new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if new > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    if new < wanted:
+        LOG.warning('The open-file limit (%d) is below what max_client_connections needs '
+                    '(%d): raise the hard limit (ulimit -Hn, LimitNOFILE) or lower '
+                    'max_client_connections.', new, wanted)
+    return new
 
 
 class Server:
@@ -118,6 +185,7 @@ class Server:
         self.children = {}
         self.running = True
         self.reloading = False
+        self.parent_pid = None  # set in workers: the supervisor they die with
 
     @property
     def port(self):
@@ -125,6 +193,8 @@ class Server:
 
     def start(self):
         eventlet.wsgi.MAX_HEADER_LINE = CONF.max_header_line
+        # Every connection is a descriptor; keep room for files, database and backend sockets.
+        raise_nofile_limit(CONF.max_client_connections + 1024)
         host = CONF.bind_host
         port = CONF.bind_port if CONF.bind_port is not None else self.default_port
         self.app = self.load_app()
@@ -193,10 +263,12 @@ class Server:
             _signal(pid, signal.SIGTERM)
 
     def _fork_worker(self):
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             status = 1
             try:
+                self.parent_pid = parent
                 signal.signal(signal.SIGHUP, signal.SIG_IGN)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -209,21 +281,31 @@ class Server:
         self.children[pid] = 'serving'
         return pid
 
+    def _orphaned(self):
+        """True once the supervisor is gone (the worker was re-parented)."""
+        return self.parent_pid is not None and os.getppid() != self.parent_pid
+
     def _run_worker(self, app):
         background.start(self.name)  # after the fork: once per host, see its docstring
-        pool = eventlet.GreenPool(CONF.wsgi_default_pool_size)
+        pool = ConnectionPool(CONF.max_client_connections, self.name)
         server = eventlet.spawn(
             eventlet.wsgi.server, self.sock, ZeroCopy(app), custom_pool=pool,
             log=_AccessLog(logging.getLogger('%s.access' % self.name)),
             log_output=True, debug=False,
             keepalive=CONF.http_keepalive,
             socket_timeout=CONF.client_socket_timeout or None,
-            protocol=HttpProtocol)
+            protocol=HttpProtocol.for_worker())
         stopping = []
         signal.signal(signal.SIGTERM, lambda s, f: stopping.append(s))
         if CONF.workers == 0:
             signal.signal(signal.SIGINT, lambda s, f: stopping.append(s))
         while not stopping and not server.dead:
+            if self._orphaned():
+                # kill -9 of the parent: serving on would keep the port from a restart and
+                # hide us from "stop"; finish what is in flight and go.
+                LOG.warning('%s worker %s lost its parent %s: stopping', self.name,
+                            os.getpid(), self.parent_pid)
+                break
             eventlet.sleep(0.2)
         if server.dead:
             return 1
@@ -275,18 +357,141 @@ class ZeroCopy:
         return []
 
 
+_BUSY = (b'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n'
+         b'Content-Length: 38\r\nRetry-After: 1\r\nConnection: close\r\n\r\n'
+         b'Too many connections; retry shortly.\r\n')
+
+
+class ConnectionPool(eventlet.GreenPool):
+    """The green pool of a worker's connections, that sheds instead of blocking when full.
+
+    eventlet's accept loop spawns one green thread per connection into this pool; a plain
+    GreenPool makes the loop wait for a free slot, so a flood of idle connections would stop
+    the worker from accepting anything (health checks included). Here a connection beyond
+    the limit gets a short 503 from a green thread outside the pool, and is closed.
+    """
+
+    def __init__(self, size, name):
+        super().__init__(size)
+        self.name = name
+        self.shed = 0
+
+    def spawn(self, function, *args, **kwargs):
+        if self.free() > 0 or not args:
+            return super().spawn(function, *args, **kwargs)
+        self.shed += 1
+        if self.shed == 1 or self.shed % 1000 == 0:
+            LOG.warning('%s worker %s holds max_client_connections (%d) connections: '
+                        'answered 503 to %d new ones so far', self.name, os.getpid(),
+                        self.size, self.shed)
+        return eventlet.spawn(_refuse, args[0])
+
+
+def _refuse(conn_state):
+    """Answer 503 on a connection the worker has no room for (eventlet closes it after)."""
+    sock = conn_state[1]
+    try:
+        sock.settimeout(1)
+        sock.sendall(_BUSY)
+    except OSError:
+        pass
+
+
+class _HeaderTimeout(socket.timeout):
+    """The client did not send a request's line and headers within client_header_timeout.
+
+    A socket.timeout, so that eventlet closes the connection quietly as for any timeout.
+    """
+
+
 class HttpProtocol(eventlet.wsgi.HttpProtocol):
-    """eventlet's protocol, plus zero-copy file responses.
+    """eventlet's protocol, plus zero-copy file responses and limits on slow clients.
 
     Every request's environ carries ``glance.sendfile(fd, offset, count)``, which ZeroCopy
     (around every application this server runs) uses for file-backed bodies: the kernel
     copies the range to the client (``os.sendfile``), with no trip through Python buffers.
     Under other servers (uWSGI, gunicorn) the same bodies are simply iterated.
+
+    The limits (see the module docstring) live here because only the protocol sees a
+    connection's phases: waiting idle, receiving headers, being served.
     """
+
+    # Per worker (set by for_worker): requests being served, and idle connections.
+    requests = None
+    idle = None
+
+    @classmethod
+    def for_worker(cls):
+        """This protocol with counters of its own, for one worker process."""
+        return type(cls.__name__, (cls,), {
+            'requests': semaphore.Semaphore(CONF.wsgi_default_pool_size),
+            'idle': [0]})
+
+    def setup(self):
+        super().setup()
+        self._served = 0
+        self._header_timer = None
+
+    def _read_request_line(self):
+        if self._served and not self._wait_idle():
+            self.close_connection = 1
+            return ''
+        if CONF.client_header_timeout:
+            self._header_timer = eventlet.Timeout(CONF.client_header_timeout,
+                                                  _HeaderTimeout('request headers too slow'))
+        self._served += 1
+        return super()._read_request_line()
+
+    def _wait_idle(self):
+        """Wait for the next request on a kept-alive connection; False to close it."""
+        idle = self.idle if self.idle is not None else [0]
+        if idle[0] >= CONF.max_idle_keepalive_connections or self.rfile.closed:
+            return False
+        idle[0] += 1
+        try:
+            if CONF.keepalive_idle_timeout:
+                self.connection.settimeout(CONF.keepalive_idle_timeout)
+            return bool(self.rfile.peek(1))
+        except OSError:  # timed out, reset, closed
+            return False
+        finally:
+            idle[0] -= 1
+            self.connection.settimeout(self.server.socket_timeout)
+
+    def parse_request(self):
+        try:
+            return super().parse_request()
+        finally:
+            self._cancel_header_timer()
+
+    def _cancel_header_timer(self):
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def handle_one_request(self):
+        try:
+            super().handle_one_request()
+        finally:
+            self._cancel_header_timer()
+
+    def handle_one_response(self):
+        if self.idle is not None and self.idle[0] >= CONF.max_idle_keepalive_connections:
+            # No room to keep this connection once it goes idle: say so in the response
+            # ("Connection: close") rather than close under a client that may reuse it.
+            self.close_connection = 1
+        if self.requests is None:
+            return super().handle_one_response()
+        with self.requests:
+            return super().handle_one_response()
 
     def get_environ(self):
         environ = super().get_environ()
         environ[SENDFILE_KEY] = self._sendfile
+        if self.headers.get('Content-Type') is None:
+            # eventlet fills in "text/plain" (the email parser's default); the application
+            # must see that the client declared none, as under any other server.
+            environ.pop('CONTENT_TYPE', None)
         return environ
 
     def _sendfile(self, fd, offset, count):

@@ -92,6 +92,20 @@ def _sqlite_connect(dbapi_conn, record):
         cur.close()
 
 
+@sa.event.listens_for(sa.engine.Engine, 'connect')
+def _mysql_connect(dbapi_conn, record):
+    """Talk utf8mb4 to MySQL/MariaDB, whatever charset the connection URL names.
+
+    oslo.db asks for "utf8" (three bytes at most, utf8mb3) when the URL names none; the
+    tables are utf8mb4, but text beyond the Basic Multilingual Plane (an emoji in an image
+    name) sent over a utf8mb3 connection fails with "Incorrect string value", where
+    PostgreSQL and SQLite store it.
+    """
+    set_charset = getattr(dbapi_conn, 'set_character_set', None)
+    if set_charset is not None and getattr(dbapi_conn, 'charset', None) in ('utf8', 'utf8mb3'):
+        set_charset('utf8mb4')
+
+
 # Glance's own SQLite engines. The "begin" hook below must run before oslo.db's listener
 # on the engine (which would emit a plain BEGIN); only a class-level listener runs first,
 # so it is declared on Engine and acts on these engines alone.
@@ -243,9 +257,24 @@ def image_create(values):
         session.add(image)
         try:
             session.flush()
-        except db_exc.DBDuplicateEntry:
+        except db_exc.DBDuplicateEntry as e:
+            _raise_if_same_names(e)
             raise exception.Duplicate('An image with ID %s already exists.' % values.get('id'))
         return _image_dict(image)
+
+
+def _raise_if_same_names(error):
+    """Conflict for tags or property names the database holds equal though they differ.
+
+    MySQL's default collations compare case- and accent-insensitively and ignore trailing
+    spaces, so "a" and "A" collide there on the unique keys, where PostgreSQL and SQLite
+    keep both.
+    """
+    if any(c in ('value', 'name') or c.startswith(('uq_image_tags', 'uq_image_prop'))
+           for c in error.columns or ()):
+        raise exception.Duplicate('Two tags or property names of this image are the same to '
+                                  'the database (they differ only in case, accents or '
+                                  'trailing spaces).')
 
 
 _IMAGES = models.Image.__table__
@@ -333,7 +362,11 @@ def image_update(image_id, values, properties=None, tags=None, from_state=None):
                 if value not in current:
                     image.tags.append(models.ImageTag(value=value))
         image.updated_at = models.now()
-        session.flush()
+        try:
+            session.flush()
+        except db_exc.DBDuplicateEntry as e:
+            _raise_if_same_names(e)
+            raise
         return _image_dict(image)
 
 

@@ -20,9 +20,24 @@ RESERVED_PREFIX = 'os_glance'
 CORE_WRITABLE = ('name', 'visibility', 'protected', 'os_hidden', 'owner', 'container_format',
                  'disk_format', 'min_ram', 'min_disk', 'tags')
 
+# Bounds of the columns behind the properties, the same on every engine (MySQL's TEXT holds
+# 65535 bytes; PostgreSQL and SQLite would take more, so the smallest rules).
+MAX_INT = 2 ** 31 - 1            # min_ram, min_disk: INTEGER
+MAX_BIGINT = 2 ** 63 - 1         # size, virtual_size: BIGINT
+MAX_NAME_LENGTH = 255            # property names, tags, ids of projects: VARCHAR(255)
+MAX_VALUE_BYTES = 65535          # custom property values: TEXT, in UTF-8
+
 
 def check_property_name(name):
-    """Raise Forbidden if a client may not set a property of this name."""
+    """Raise BadRequest for a name no engine can store, Forbidden for one a client may not set.
+
+    An empty name is refused too: upstream stores it, and then no JSON patch can remove it.
+    """
+    if not name:
+        raise exception.BadRequest('A property name must not be empty.')
+    if len(name) > MAX_NAME_LENGTH:
+        raise exception.BadRequest('Property name %s... is longer than %d characters.'
+                                   % (name[:32], MAX_NAME_LENGTH))
     if name in READ_ONLY:
         raise exception.ReadonlyProperty(property=name)
     if name in RESERVED or name.startswith(RESERVED_PREFIX):

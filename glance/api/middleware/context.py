@@ -38,8 +38,27 @@ class _ContextFilter:
     @webob.dec.wsgify
     def __call__(self, req):
         req.context = self.make_context(req)
+        problem = _identity_problem(req.context)
+        if problem:
+            return webob.exc.HTTPBadRequest(explanation=problem)
         req.environ['glance.context'] = req.context
         return req.get_response(self.app)
+
+
+# Project and user ids are stored (image owner, member) in VARCHAR(255) columns.
+_MAX_ID_LENGTH = 255
+
+
+def _identity_problem(ctx):
+    """Why the caller's project or user id cannot be stored alike by every engine, or None."""
+    for what, value in (('project', ctx.project_id), ('user', ctx.user_id)):
+        if value is None:
+            continue
+        if len(value) > _MAX_ID_LENGTH:
+            return 'The %s id is longer than %d characters.' % (what, _MAX_ID_LENGTH)
+        if any(ord(char) < 0x20 or char == '\x7f' for char in value):
+            return 'The %s id contains a control character.' % what
+    return None
 
 
 class ContextMiddleware(_ContextFilter):

@@ -13,6 +13,7 @@ import webob
 import webob.exc
 
 from glance.api import resource
+from glance.common import exception
 from glance.common import stream_nodes as nodes
 from glance.common import ticket
 from glance.image import data
@@ -57,6 +58,22 @@ class Controller:
         return backend.stores_info()
 
 
+class RequestDeserializer:
+
+    def upload(self, req):
+        """Image data is ``application/octet-stream``; any other declared type is 415.
+
+        As upstream; a request that declares no Content-Type at all (``curl -T``) is taken
+        as octet-stream.
+        """
+        media_type = req.content_type
+        if media_type and media_type != 'application/octet-stream':
+            raise exception.UnsupportedMediaType(
+                message='Unsupported Content-Type %s for image data: use '
+                        'application/octet-stream.' % media_type[:100])
+        return {}
+
+
 class ResponseSerializer:
 
     def upload(self, resp, result):
@@ -64,7 +81,7 @@ class ResponseSerializer:
 
 
 def create_resource():
-    return resource.Resource(Controller(), serializer=ResponseSerializer())
+    return resource.Resource(Controller(), RequestDeserializer(), ResponseSerializer())
 
 
 def list_opts():

@@ -38,6 +38,9 @@ RESERVED = properties.RESERVED
 RESERVED_PREFIX = properties.RESERVED_PREFIX
 CORE_WRITABLE = properties.CORE_WRITABLE
 check_property_name = properties.check_property_name
+MAX_INT = properties.MAX_INT
+MAX_BIGINT = properties.MAX_BIGINT
+MAX_VALUE_BYTES = properties.MAX_VALUE_BYTES
 
 # Well-known optional properties, typed so that clients validate them (as upstream's
 # schema-image.json does); they are stored as custom properties.
@@ -110,9 +113,9 @@ def _properties():
                  'description': 'List of strings related to the image'},
         'direct_url': {'type': 'string', 'readOnly': True,
                        'description': 'URL to access the image file kept in external store'},
-        'min_ram': {'type': 'integer', 'minimum': 0,
+        'min_ram': {'type': 'integer', 'minimum': 0, 'maximum': MAX_INT,
                     'description': 'Amount of ram (in MB) required to boot image.'},
-        'min_disk': {'type': 'integer', 'minimum': 0,
+        'min_disk': {'type': 'integer', 'minimum': 0, 'maximum': MAX_INT,
                      'description': 'Amount of disk space (in GB) required to boot image.'},
         'self': {'type': 'string', 'readOnly': True,
                  'description': 'An image self url'},
@@ -181,12 +184,20 @@ def _validator():
 
 
 def validate(image_json):
-    """Check a whole image representation against the schema, or raise BadRequest."""
+    """Check a whole image representation against the schema, or raise BadRequest.
+
+    Custom property values are bounded here as well (the schema, which clients download
+    and validate with, keeps upstream's shape).
+    """
     error = jsonschema.exceptions.best_match(_validator().iter_errors(image_json))
     if error is not None:
         where = '.'.join(str(p) for p in error.absolute_path)
         raise exception.SchemaValidationError(
             reason='%s%s' % ('%s: ' % where if where else '', error.message))
+    for name, value in image_json.items():
+        if isinstance(value, str) and len(value.encode('utf-8')) > MAX_VALUE_BYTES:
+            raise exception.SchemaValidationError(
+                reason='%s: the value is longer than %d bytes' % (name, MAX_VALUE_BYTES))
 
 
 def list_opts():

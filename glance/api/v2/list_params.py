@@ -7,6 +7,7 @@ from oslo_config import cfg
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
+from glance.api.v2 import image_schema
 from glance.common import exception
 from glance.db import api as db_api
 
@@ -40,15 +41,19 @@ def _bool(name, value):
                                           extra_msg='expected true or false')
 
 
-def _int(name, value, minimum=0):
+def _int(name, value, minimum=0, maximum=image_schema.MAX_BIGINT):
+    """An integer within the column's range (beyond it no engine could compare it)."""
     try:
         number = int(value)
     except ValueError:
-        raise exception.InvalidParameterValue(value=value, param=name,
+        raise exception.InvalidParameterValue(value=value[:64], param=name,
                                               extra_msg='expected an integer')
     if number < minimum:
         raise exception.InvalidParameterValue(value=value, param=name,
                                               extra_msg='must be >= %d' % minimum)
+    if number > maximum:
+        raise exception.InvalidParameterValue(value=value[:64], param=name,
+                                              extra_msg='must be <= %d' % maximum)
     return number
 
 
@@ -78,16 +83,17 @@ def _column_condition(name, value):
 
 
 def _time_condition(name, value):
-    op, sep, when = value.partition(':')
-    if not sep or op not in _TIME_OPS:
-        raise exception.InvalidParameterValue(
-            value=value, param=name,
-            extra_msg='expected <op>:<ISO 8601 time> with op one of %s' % ', '.join(_TIME_OPS))
+    """``<op>:<time>``, or a bare time meaning ``eq`` (as upstream)."""
+    op, _, when = value.partition(':')
+    if op not in _TIME_OPS:
+        op, when = 'eq', value  # "2020-01-01T00:00:00Z": the colons are the time's
     try:
         moment = timeutils.normalize_time(timeutils.parse_isotime(when))
     except ValueError:
-        raise exception.InvalidParameterValue(value=value, param=name,
-                                              extra_msg='not an ISO 8601 time')
+        raise exception.InvalidParameterValue(
+            value=value[:64], param=name,
+            extra_msg='expected an ISO 8601 time, optionally after an operator (one of '
+                      '%s) and a colon' % ', '.join(_TIME_OPS))
     return (op, moment)
 
 
@@ -167,7 +173,8 @@ def parse(params):
             if name == 'os_hidden':
                 hidden = True
         elif name in ('min_ram', 'min_disk'):
-            filters.setdefault(name, []).append(('eq', _int(name, value)))
+            filters.setdefault(name, []).append(
+                ('eq', _int(name, value, maximum=image_schema.MAX_INT)))
         elif name in _TIME_FILTERS:
             filters.setdefault(name, []).append(_time_condition(name, value))
         elif name in _COLUMN_FILTERS:

@@ -57,3 +57,52 @@ class TestTicket(testtools.TestCase):
     def test_no_key_is_a_config_error(self):
         self.conf.config(ticket_key=None, group='stream')
         self.assertRaises(exception.ConfigError, ticket.sign, 'img', 'proj')
+
+
+class TestTicketHardening(testtools.TestCase):
+    """Well-signed but malformed or overlong tickets are refused like forged ones."""
+
+    def setUp(self):
+        super().setUp()
+        self.conf = self.useFixture(config_fixture.Config(CONF))
+        self.conf.config(ticket_key='k1' * 16, ticket_key_previous=None, ticket_lifetime=60,
+                         group='stream')
+
+    def _signed(self, payload_bytes):
+        payload = ticket._b64(payload_bytes)
+        return '%s.%s' % (payload, ticket._b64(ticket._sign('k1' * 16, payload)))
+
+    def test_expiry_beyond_the_lifetime_is_refused(self):
+        far = ticket.sign('img', 'proj', lifetime=30 * 365 * 86400, now=1000)
+        self.assertRaises(exception.InvalidTicket, ticket.verify, far, 'img', now=1000)
+        # within the lifetime plus the clock skew allowance: accepted
+        near = ticket.sign('img', 'proj', lifetime=60 + ticket._CLOCK_SKEW, now=1000)
+        self.assertEqual(1000 + 60 + ticket._CLOCK_SKEW,
+                         ticket.verify(near, 'img', now=1000)['expires'])
+
+    def test_well_signed_malformed_payloads(self):
+        for payload in (b'[1, 2]', b'"text"', b'42', b'null', b'true', b'{}', b'\xff\xfe',
+                        b'{"m": "GET", "i": "img", "e": "soon"}',
+                        b'{"m": "GET", "i": "img", "e": true}',
+                        b'{"m": "GET", "i": "img", "e": 1050.5}',
+                        b'{"m": "GET", "i": "img", "p": ["x"], "e": 1050}',
+                        b'{"m": "GET", "i": ["img"], "e": 1050}',
+                        b'[' * 100000 + b']' * 100000):
+            self.assertRaises(exception.InvalidTicket, ticket.verify, self._signed(payload),
+                              'img', now=1000)
+        good = self._signed(b'{"m": "GET", "i": "img", "p": "proj", "e": 1050}')
+        self.assertEqual('proj', ticket.verify(good, 'img', now=1000)['project_id'])
+
+    def test_bad_base64_and_shapes(self):
+        for bad in ('!!!.@@@', 'a.b.c', '\u00e9.\u00e9', 'abc.', '.abc', None, 42, ['a', 'b']):
+            self.assertRaises(exception.InvalidTicket, ticket.verify, bad, 'img')
+
+    def test_request_tokens_are_capped_and_checked(self):
+        far = ticket.sign_request('DELETE', '/cache/x', lifetime=10 ** 9, now=1000)
+        self.assertRaises(exception.InvalidTicket, ticket.verify_request, 'DELETE',
+                          '/cache/x', far, now=1000)
+        for bad in ('-5.abc', '1e9.abc', 'x.y', '', '99999999999999999999999.abc'):
+            self.assertRaises(exception.InvalidTicket, ticket.verify_request, 'DELETE',
+                              '/cache/x', bad, now=1000)
+        token = ticket.sign_request('DELETE', '/cache/x', now=1000)
+        ticket.verify_request('DELETE', '/cache/x', token, now=1000)

@@ -82,3 +82,26 @@ class TestBind(testtools.TestCase):
             error = self.assertRaises(exception.ConfigError, wsgi.bind_socket,
                                       '127.0.0.1', port, 16)
         self.assertIn('Address already in use', str(error))
+
+
+class TestAccessLogMasking(testtools.TestCase):
+
+    def test_credentials_in_query_strings_are_masked(self):
+        from glance.common import wsgi
+        lines = []
+
+        class Logger:
+            def info(self, msg, *args):
+                lines.append(msg % args if args else msg)
+
+        log = wsgi._AccessLog(Logger())
+        log.info('127.0.0.1 - - [x] "GET /v2/images/i/file?ticket=eyJhIjoxfQ.c2ln HTTP/1.1" '
+                 '200 5 0.1\n')
+        log.write('"GET /o?temp_url_sig=abc&temp_url_expires=1 HTTP/1.1" 200')
+        log.info('"GET /b/k?X-Amz-Credential=AK%2F1&X-Amz-Signature=f00&x=1 HTTP/1.1" 200')
+        log.info('"GET /v2/images?name=ticket HTTP/1.1" 200')
+        self.assertEqual(
+            ['127.0.0.1 - - [x] "GET /v2/images/i/file?ticket=*** HTTP/1.1" 200 5 0.1',
+             '"GET /o?temp_url_sig=***&temp_url_expires=1 HTTP/1.1" 200',
+             '"GET /b/k?X-Amz-Credential=***&X-Amz-Signature=***&x=1 HTTP/1.1" 200',
+             '"GET /v2/images?name=ticket HTTP/1.1" 200'], lines)
