@@ -84,7 +84,7 @@ class TestGlanceClient(ClientTest):
         return rows
 
     def test_image_lifecycle(self):
-        out = self.glance('image-create', '--name', 'gc-image', '--disk-format', 'qcow2',
+        out = self.glance('image-create', '--name', 'gc-image', '--disk-format', 'raw',
                           '--container-format', 'bare', '--property', 'os_distro=cirros',
                           '--min-ram', '64').stdout
         image_id = [line.split('|')[2].strip() for line in out.splitlines()

@@ -204,5 +204,5 @@ class TestRulesFile(base.FunctionalTest):
         # the fixture cleans up after itself; its first error carries the server's last words
         error = self.assertRaises(fixtures.MultipleExceptions, fixture.setUp)
         first = str(error.args[0][1])
-        self.assertIn('glance-api cannot start', first)
+        self.assertIn('glance-api: ERROR: ', first)
         self.assertIn('policy rule "no_such_rule", which policy.yaml does not define', first)
