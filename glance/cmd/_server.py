@@ -62,7 +62,7 @@ def main(prog, service, default_port, argv=None, prepare=None):
         config.parse_args(argv, prog=prog)
         config.setup_logging('glance')
         config.ensure_state_path()
-        memory.fix_mmap_threshold()
+        memory.fix_mmap_threshold(memory.threshold_for(service))
         if prepare is not None:
             prepare()
         check_database(prog)

@@ -158,40 +158,40 @@ def _store(image_id, chunks, size, store, context, disk_format):
     """Write the chunks to the store.
 
     Returns glance_store's add() tuple, the PieceMap and the format Inspection (whose
-    ``finish()`` gives the verdict). The piece hashes and the format inspection run in native
-    threads of their own, beside the store's MD5 and multihash, on the same chunks.
+    ``finish()`` gives the verdict). The piece hashes and the format inspection see the same
+    chunks as MD5 and the multihash: on the multihash's thread for the file store, on one
+    native thread of their own for the other stores (glance_store hashes inside add()).
     """
     algo = CONF.hashing_algorithm
-    piece_thread = backend.HashThread(pieces.PieceHasher())
+    piece_hasher = pieces.PieceHasher()
     inspector = inspection.Inspection(disk_format)
+    observers = (piece_hasher, inspector)
+    if backend.fast_file_path(store):
+        result = _write_file(image_id, chunks, size, store, algo, observers)
+        return result, piece_hasher.finish(), inspector
+    observer_thread = backend.HashThread(*observers)
 
     def observed(chunks):
         for chunk in chunks:
-            piece_thread.feed(chunk)
-            inspector.feed(chunk)
+            observer_thread.feed(chunk)
             yield chunk
 
     try:
-        result = _write(image_id, observed(chunks), size, store, algo, context)
-    except BaseException:
-        inspector.abandon()
-        raise
+        result = backend.add(image_id, _IterFile(observed(chunks)), size, store, algo,
+                             context)
     finally:
-        piece_map = piece_thread.finish(green=True).finish()
-    return result, piece_map, inspector
+        observer_thread.finish(green=True)
+    return result, piece_hasher.finish(), inspector
 
 
-def _write(image_id, chunks, size, store, algo, context):
-    if backend.backend_type(store) != 'file':
-        return backend.add(image_id, _IterFile(chunks), size, store, algo, context)
+def _write_file(image_id, chunks, size, store, algo, observers):
+    """The file store's add() in a native thread, fed from this green thread."""
     pipe = _Pipe()
 
     def write():
         try:
-            result = backend.fast_file_add(image_id, pipe.read, size, store, algo)
-            if result is None:
-                result = backend.add(image_id, pipe, size, store, algo, None)
-            return result
+            return backend.fast_file_add(image_id, pipe.read, size, store, algo,
+                                         observers=observers)
         finally:
             pipe.closed = True
 

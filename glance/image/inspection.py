@@ -2,8 +2,8 @@
 
 Every byte path that creates image data (an upload today) feeds its chunks to oslo.utils'
 format inspectors (``imageutils.format_inspector``, the maintained parsers of qcow2, vmdk,
-vhd(x), vdi, qed, luks, iso, gpt/mbr and raw) in a native thread of their own, beside the
-hashing threads: one pass over the bytes, no second read. At the end:
+vhd(x), vdi, qed, luks, iso, gpt/mbr and raw) on one of the upload's hashing threads: one
+pass over the bytes, no second read. At the end:
 
 * the detected format must be one the library recognizes as a single format (content that
   parses as two formats at once is refused);
@@ -18,13 +18,11 @@ A refusal is ``ImageRefused`` (400, with the reason): the upload is undone and t
 goes back to queued.
 """
 
-import eventlet
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils.imageutils import format_inspector
 
 from glance.common import exception
-from glance.common import native
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -37,9 +35,6 @@ inspection_opts = [
                      'whatever this says.'),
 ]
 CONF.register_opts(inspection_opts, group='image_format')
-
-_threading = native.threading
-_queue = native.queue
 
 # disk_format -> the inspector formats that content declared so may have
 _ACCEPTED = {
@@ -58,38 +53,49 @@ class ImageRefused(exception.BadRequest):
 
 
 class Inspection:
-    """The format inspectors of one image's data, fed in a native thread.
+    """The format inspectors of one image's data, fed chunk by chunk.
 
-    ``feed(chunk)`` from the green thread that reads the upload; ``finish()`` returns
-    (format name, virtual size) or raises ImageRefused.
+    ``update(chunk)`` runs the inspectors over the chunk (call it from one thread: the
+    upload puts it on a hashing thread beside the multihash, where it costs about 0.02 s of
+    CPU per GiB); ``finish()`` returns (format name, virtual size) or raises ImageRefused.
     """
 
     def __init__(self, disk_format):
         self.disk_format = disk_format
-        self.queue = _queue.Queue(8)
         self.error = None
-        self.wrapper = format_inspector.InspectWrapper(iter(self.queue.get, None))
-        self.thread = _threading.Thread(target=self._run, daemon=True,
-                                        name='glance-inspect')
-        self.thread.start()
+        self._pending = None
+        self._closed = False
+        # The library's wrapper pulls chunks from an iterator: hand it one at a time.
+        self.wrapper = format_inspector.InspectWrapper(iter(self._take, None))
 
-    def _run(self):
+    def _take(self):
+        chunk, self._pending = self._pending, None
+        return chunk
+
+    def update(self, chunk):
+        if self.error is not None or self._closed or not chunk:
+            return
+        self._pending = chunk
         try:
-            for _chunk in self.wrapper:
-                pass
-        except Exception as e:  # the wrapper stops on the first error: drain the rest
+            next(self.wrapper)
+        except StopIteration:
+            self._closed = True
+        except Exception as e:  # the wrapper stops on its first error
             self.error = e
-            while self.queue.get() is not None:
-                pass
 
-    def feed(self, chunk):
-        native.put_green(self.queue, chunk)
+    def _close(self):
+        if not self._closed and self.error is None:
+            self._closed = True
+            try:
+                next(self.wrapper)  # the source ends: the wrapper finishes its inspectors
+            except StopIteration:
+                pass
+            except Exception as e:
+                self.error = e
 
     def finish(self):
         """(format, virtual_size) of the content, or ImageRefused."""
-        self.feed(None)
-        while self.thread.is_alive():
-            eventlet.sleep(0.001)
+        self._close()
         if self.error is not None:
             raise ImageRefused(reason='the content cannot be inspected: %s' % self.error)
         try:
@@ -115,11 +121,6 @@ class Inspection:
         except Exception:
             virtual_size = None
         return detected.NAME, virtual_size
-
-    def abandon(self):
-        """Stop the thread without a verdict (the upload failed for another reason)."""
-        if self.thread.is_alive():
-            self.feed(None)  # the thread always drains its queue, so this returns
 
 
 def _failures(error):

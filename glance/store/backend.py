@@ -120,15 +120,19 @@ _queue = native.queue
 
 
 class HashThread:
-    """A hash computed in a native thread of its own, fed the chunks in order.
+    """Hashes computed in a native thread of their own, fed the chunks in order.
 
-    ``hasher`` is anything with ``update(bytes)``: a hashlib object, or a
-    glance.common.pieces.PieceHasher. ``put`` blocks (for native threads); ``feed`` waits
-    cooperatively (for green threads). ``finish()`` waits for the last chunk and returns
-    the hasher.
+    Each hasher is anything with ``update(bytes)``: a hashlib object, a
+    glance.common.pieces.PieceHasher, a glance.image.inspection.Inspection. One thread
+    updates them all in turn, so extra observers of a stream (piece hashes, format
+    inspection) ride on a thread the stream already pays for instead of adding threads,
+    queues and GIL hand-offs of their own. ``put`` blocks (for native threads); ``feed``
+    waits cooperatively (for green threads). ``finish()`` waits for the last chunk and
+    returns the first hasher.
     """
 
-    def __init__(self, hasher, depth=8):
+    def __init__(self, hasher, *more, depth=8):
+        self.hashers = (hasher,) + more
         self.hasher = hasher
         self.queue = _queue.Queue(depth)
         self.error = None
@@ -140,9 +144,12 @@ class HashThread:
             chunk = self.queue.get()
             if chunk is None:
                 return
+            if self.error is not None:
+                continue  # keep draining: the feeder must not block forever
             try:
-                self.hasher.update(chunk)  # hashlib releases the GIL on large buffers
-            except Exception as e:  # kept for finish(); the feeder must not block forever
+                for hasher in self.hashers:
+                    hasher.update(chunk)  # hashlib releases the GIL on large buffers
+            except Exception as e:  # kept for finish()
                 self.error = e
 
     def put(self, chunk):
@@ -162,7 +169,16 @@ class HashThread:
         return self.hasher
 
 
-def fast_file_add(image_id, read, size, backend_name, hashing_algo):
+def fast_file_path(backend_name):
+    """True where fast_file_add() can write for this backend (see there)."""
+    conf = getattr(CONF, backend_name, None)
+    return (backend_type(backend_name) == 'file' and conf is not None
+            and not conf.filesystem_store_datadirs
+            and not conf.filesystem_store_metadata_file
+            and not conf.filesystem_thin_provisioning)
+
+
+def fast_file_add(image_id, read, size, backend_name, hashing_algo, observers=()):
     """The file store's add(), with MD5 and the multihash computed on two cores at once.
 
     glance_store's file driver hashes MD5, then the multihash, then writes each chunk in one
@@ -172,11 +188,15 @@ def fast_file_add(image_id, read, size, backend_name, hashing_algo):
     uses a feature this does not cover (several datadirs, a metadata file, thin
     provisioning): the caller then uses add(). Runs in a native thread; ``read(n)`` gives
     the image data.
+
+    ``observers`` (objects with ``update(bytes)``: piece hashes, format inspection) see
+    every chunk on the multihash's thread. MD5 (about 1.4 s of CPU per GiB here) and SHA-512
+    (1.3 s) each keep a core busy; SHA-256 pieces (0.6 s) and inspection (0.02 s) beside
+    the multihash leave the slowest thread the bound, without a third hashing thread.
     """
-    conf = getattr(CONF, backend_name)
-    if (backend_type(backend_name) != 'file' or conf.filesystem_store_datadirs
-            or conf.filesystem_store_metadata_file or conf.filesystem_thin_provisioning):
+    if not fast_file_path(backend_name):
         return None
+    conf = getattr(CONF, backend_name)
     datadir = conf.filesystem_store_datadir
     path = os.path.join(datadir, image_id)
     try:
@@ -185,7 +205,7 @@ def fast_file_add(image_id, read, size, backend_name, hashing_algo):
     except FileExistsError:
         raise store_exc.Duplicate(image=path)
     hashers = [HashThread(hashlib.md5(usedforsecurity=False)),
-               HashThread(hashlib.new(hashing_algo))]
+               HashThread(hashlib.new(hashing_algo), *observers)]
     written = 0
     try:
         try:

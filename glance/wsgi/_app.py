@@ -32,7 +32,7 @@ def init(service):
     config.parse_args(argv, prog=service)
     config.setup_logging('glance')
     config.ensure_state_path()
-    memory.fix_mmap_threshold()
+    memory.fix_mmap_threshold(memory.threshold_for(service))
     app = config.load_paste_app(service)
     _start_background_after_fork(service)
     return app
