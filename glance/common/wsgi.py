@@ -18,6 +18,7 @@ instead of leaving it in the listen queue. Requests being served are bounded sep
 The applications themselves are plain WSGI callables: see glance/wsgi/ for uWSGI and friends.
 """
 
+import collections
 import errno
 import os
 import re
@@ -324,12 +325,65 @@ SENDFILE_KEY = 'glance.sendfile'
 _SENDFILE_CHUNK = 8 * 1024 * 1024
 
 
+class FileSlice(collections.namedtuple('FileSlice', 'fd offset length')):
+    """``length`` bytes of the open file ``fd`` from ``offset``: a part of a SliceBody."""
+
+    def chunks(self, size=1024 * 1024):
+        position, remaining = self.offset, self.length
+        while remaining > 0:
+            data = os.pread(self.fd, min(remaining, size), position)
+            if not data:
+                raise EOFError('file ended %d bytes short of the range to send' % remaining)
+            position += len(data)
+            remaining -= len(data)
+            yield data
+
+
+class SliceBody:
+    """A response body made of parts that are bytes or FileSlices (e.g. a cache file read
+    while it is being filled).
+
+    ZeroCopy sends the FileSlices with sendfile. Iterated like any WSGI body (by another
+    server, or a middleware that reads the body), it reads them into bytes. ``prime()``
+    reads the first part ahead, so that an error before any byte is raised before the
+    status line is sent.
+    """
+
+    def __init__(self, parts):
+        self._parts = iter(parts)
+        self._first = None
+
+    def prime(self):
+        if self._first is None:
+            self._first = next(self._parts, b'')
+        return self
+
+    def sendfile_parts(self):
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield first
+        yield from self._parts
+
+    def __iter__(self):
+        for part in self.sendfile_parts():
+            if isinstance(part, FileSlice):
+                yield from part.chunks()
+            elif part:
+                yield part
+
+    def close(self):
+        close = getattr(self._parts, 'close', None)
+        if close is not None:
+            close()
+
+
 class ZeroCopy:
     """Send file-backed response bodies with sendfile.
 
     A body (the iterable an application returns) with ``sendfile_fd``, ``sendfile_offset``
     and ``sendfile_length`` attributes is a byte range of an open file: once the headers are
-    out, the kernel copies the range straight to the client. Any other body, or a server
+    out, the kernel copies the range straight to the client. A SliceBody's FileSlices are
+    sent the same way, its bytes parts written as usual. Any other body, or a server
     without ``glance.sendfile`` in the environ, is iterated as usual.
     """
 
@@ -345,11 +399,20 @@ class ZeroCopy:
 
         body = self.app(environ, capture)
         sendfile = environ.get(SENDFILE_KEY)
-        if sendfile is None or getattr(body, 'sendfile_fd', None) is None or not writers:
+        parts = getattr(body, 'sendfile_parts', None)
+        if (sendfile is None or not writers
+                or (parts is None and getattr(body, 'sendfile_fd', None) is None)):
             return body
         try:
             writers[-1](b'')  # the status line and headers
-            sendfile(body.sendfile_fd, body.sendfile_offset, body.sendfile_length)
+            if parts is None:
+                sendfile(body.sendfile_fd, body.sendfile_offset, body.sendfile_length)
+            else:
+                for part in parts():
+                    if isinstance(part, FileSlice):
+                        sendfile(part.fd, part.offset, part.length)
+                    elif part:
+                        writers[-1](part)
         finally:
             close = getattr(body, 'close', None)
             if close is not None:

@@ -78,10 +78,12 @@ def _primed(body):
     An error that comes before any byte (the data missing from its store, a store that
     does not answer, a corrupt first piece) is then raised here, and answered with its
     own status instead of a 200 cut short. A cached file range is left as it is, for
-    sendfile.
+    sendfile; a SliceBody primes itself.
     """
     if getattr(body, 'sendfile_fd', None) is not None:
         return body
+    if hasattr(body, 'prime'):  # glance.common.wsgi.SliceBody
+        return body.prime()
     iterator = iter(body)
     try:
         first = next(iterator)

@@ -14,6 +14,7 @@ import webob.dec
 
 from glance.api import fault
 from glance.common import exception
+from glance.common import wsgi
 from glance.store import reader
 from glance.store import response
 from glance.stream import app as reader_app
@@ -37,12 +38,15 @@ class CacheFilter:
             return req.get_response(self.app)
         served = []
 
+        def open_verified(img):
+            return reader.open_verified(img, context=req.context, reuse_buffers=True)
+
         def read_range(start, end):
             source, body = cache.read(
-                image, lambda img: reader.open_verified(img, context=req.context),
-                start, end,
+                image, open_verified, start, end,
                 fallback=lambda s, e: reader.read(image, s, e, context=req.context),
-                verified_as_written=reader.piece_map(image) is not None)
+                verified_as_written=reader.piece_map(image) is not None,
+                zero_copy=wsgi.SENDFILE_KEY in req.environ)
             if body is None:
                 raise _Bypass(source)
             served.append(source)

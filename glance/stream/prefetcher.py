@@ -8,6 +8,8 @@ seconds; the metrics logger writes the cache counters to the log every
 active are skipped.
 """
 
+import functools
+
 import eventlet
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -40,7 +42,8 @@ def run_once(cache):
             LOG.info('Not prefetching image %s: it is %s', image_id, image['status'])
             continue
         try:
-            source = cache.prefetch(image, reader.open_verified)
+            source = cache.prefetch(
+                image, functools.partial(reader.open_verified, reuse_buffers=True))
             LOG.info('Prefetched image %s (%s)', image_id, source)
         except Exception as e:
             LOG.error('Prefetch of image %s failed: %s', image_id, e)

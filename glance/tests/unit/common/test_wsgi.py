@@ -72,6 +72,75 @@ class TestSendfile(testtools.TestCase):
                 self.assertTrue(self.data[offset:] == resp.content, 'bytes differ at %d' % offset)
 
 
+def _slices_app(path, parts):
+    """A SliceBody of the file: FileSlices and bytes mixed, as a follower of a fill sends."""
+    def app(environ, start_response):
+        fd = os.open(path, os.O_RDONLY)
+        sent_as_file = []
+
+        def body():
+            try:
+                for kind, offset, length in parts:
+                    if kind == 'file':
+                        sent_as_file.append(length)
+                        yield wsgi.FileSlice(fd, offset, length)
+                    else:
+                        yield os.pread(fd, length, offset)
+            finally:
+                os.close(fd)
+        environ['test.sent_as_file'] = sent_as_file
+        total = sum(length for _kind, _offset, length in parts)
+        start_response('200 OK', [('Content-Length', str(total)),
+                                  ('Content-Type', 'application/octet-stream')])
+        return wsgi.SliceBody(body()).prime()
+    return app
+
+
+class TestSliceBody(testtools.TestCase):
+    """A body of file slices and bytes: sendfile for the slices, the same bytes either way."""
+
+    def setUp(self):
+        super().setUp()
+        fd, self.path = tempfile.mkstemp()
+        self.addCleanup(os.unlink, self.path)
+        self.data = os.urandom(3 * 1024 * 1024 + 17)
+        with os.fdopen(fd, 'wb') as f:
+            f.write(self.data)
+        MiB = 1024 * 1024
+        self.parts = [('file', 0, MiB + 3), ('bytes', MiB + 3, 10), ('file', MiB + 13, MiB),
+                      ('bytes', 2 * MiB + 13, MiB + 4)]
+
+    def test_sent_with_sendfile_by_the_eventlet_server(self):
+        sock = wsgi.bind_socket('127.0.0.1', 0, 16)
+        sendfiles = []
+
+        class Recording(wsgi.HttpProtocol):
+            def _sendfile(self, fd, offset, count):
+                sendfiles.append((offset, count))
+                return super()._sendfile(fd, offset, count)
+        server = eventlet.spawn(eventlet.wsgi.server, sock,
+                                wsgi.ZeroCopy(_slices_app(self.path, self.parts)),
+                                protocol=Recording, log_output=False)
+        self.addCleanup(server.kill)
+        resp = requests.get('http://127.0.0.1:%d/' % sock.getsockname()[1], timeout=30)
+        self.assertEqual(200, resp.status_code)
+        self.assertTrue(self.data == resp.content, 'the bytes differ')
+        self.assertEqual([(0, 1024 * 1024 + 3), (1024 * 1024 + 13, 1024 * 1024)], sendfiles)
+
+    def test_iterated_as_bytes_elsewhere(self):
+        environ = {}
+        body = _slices_app(self.path, self.parts)(environ, lambda status, headers: None)
+        chunks = list(body)
+        self.assertTrue(all(isinstance(chunk, bytes) for chunk in chunks))
+        self.assertTrue(self.data == b''.join(chunks), 'the bytes differ')
+
+    def test_prime_raises_before_any_byte(self):
+        def failing():
+            raise exception.ImageDataCorrupt(image_id='x')
+            yield b''  # pragma: no cover
+        self.assertRaises(exception.ImageDataCorrupt, wsgi.SliceBody(failing()).prime)
+
+
 class TestBind(testtools.TestCase):
 
     def test_port_in_use_is_a_config_error(self):
