@@ -12,7 +12,7 @@
 # "service" project and the member, reader and service roles exist (devstack's layout).
 #
 # Environment: GLANCE_TEST_SERVICES_DIR (root of all state) [/tmp/glance-test-services],
-#   KEYSTONE_PORT [5150], KEYSTONE_VERSION (PyPI) [30.0.0],
+#   KEYSTONE_PORT [5150], KEYSTONE_VERSION (PyPI) [30.0.0], KEYSTONE_WORKERS (gunicorn) [2],
 #   KEYSTONE_ADMIN_PASSWORD [keystone-admin-pw].
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -84,7 +84,8 @@ fi
 if ! pid_alive "$pidfile"; then
   port_in_use "$port" && die "127.0.0.1:$port is taken by another program; set KEYSTONE_PORT"
   OS_KEYSTONE_CONFIG_FILES=$state/keystone.conf spawn "$pidfile" "$state/log/gunicorn.log" \
-    "$venv/bin/gunicorn" --chdir "$state" --bind "$TS_HOST:$port" --workers 2 --timeout 120 \
+    "$venv/bin/gunicorn" --chdir "$state" --bind "$TS_HOST:$port" \
+    --workers "${KEYSTONE_WORKERS:-2}" --timeout 120 \
     keystone_app:application
 fi
 wait_for 90 "$pidfile" "$state/log/gunicorn.log" curl -fsS -m 2 -o /dev/null "$url"

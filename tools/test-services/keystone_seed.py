@@ -10,6 +10,8 @@ Run with the Keystone virtualenv's python (it has keystoneclient)::
 account (``AUTH_<service project id>``) holds single-tenant images, both admin in
 ``service``; an ``object-store`` service with public, internal and admin endpoints on the
 proxy.
+``image``: the ``glance`` user (admin and service in ``service``, as devstack makes it) and
+an ``image`` service whose endpoints are the given glance-api URL (tools/tempest/run.sh).
 """
 
 import shlex
@@ -72,12 +74,37 @@ def swift(ks, proxy_url, swift_pw, glance_pw):
     print('object-store endpoint %s; image account AUTH_%s' % (want, service_project.id))
 
 
+def _service_endpoints(ks, kind, name, url):
+    services = [s for s in ks.services.list() if s.type == kind]
+    service = services[0] if services else ks.services.create(name=name, type=kind)
+    have = set()
+    for endpoint in ks.endpoints.list(service=service):
+        if endpoint.url == url:
+            have.add(endpoint.interface)
+        else:
+            ks.endpoints.delete(endpoint)
+    for interface in {'public', 'internal', 'admin'} - have:
+        ks.endpoints.create(service, url, interface=interface, region='RegionOne')
+
+
+def image(ks, api_url, glance_pw):
+    service_project = base(ks)
+    user = one(ks.users, 'glance', domain='default', password=glance_pw)
+    ks.users.update(user, password=glance_pw)
+    for role in ('admin', 'service'):
+        grant(ks, one(ks.roles, role), user, service_project)
+    _service_endpoints(ks, 'image', 'glance', api_url.rstrip('/'))
+    print('image endpoint %s' % api_url)
+
+
 def main(argv):
     ks = admin_client(argv[1])
     if argv[2] == 'base':
         base(ks)
     elif argv[2] == 'swift':
         swift(ks, *argv[3:6])
+    elif argv[2] == 'image':
+        image(ks, *argv[3:5])
     else:
         sys.exit('unknown command %r' % argv[2])
 
