@@ -267,8 +267,9 @@ def _raise_if_same_names(error):
     """Conflict for tags or property names the database holds equal though they differ.
 
     MySQL's default collations compare case- and accent-insensitively and ignore trailing
-    spaces, so "a" and "A" collide there on the unique keys, where PostgreSQL and SQLite
-    keep both.
+    spaces, so "a" and "A" collided there on the unique keys, where PostgreSQL and SQLite
+    keep both. Migration 2026_4_binary_names makes those columns binary; this answers a
+    clear 409 on a database not yet expanded to it.
     """
     if any(c in ('value', 'name') or c.startswith(('uq_image_tags', 'uq_image_prop'))
            for c in error.columns or ()):

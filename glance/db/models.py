@@ -26,6 +26,20 @@ def now():
     return timeutils.utcnow().replace(microsecond=0)
 
 
+BINARY_COLLATION = 'utf8mb4_nopad_bin'
+
+
+def _binary_string(length=255):
+    """A string compared byte for byte on every engine (migration 2026_4_binary_names).
+
+    MySQL's default collations ignore case, accents and trailing spaces; PostgreSQL and
+    SQLite do not. (The migration picks MySQL 8's utf8mb4_0900_bin where MariaDB's
+    collation does not exist.)
+    """
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, collation=BINARY_COLLATION), 'mysql')
+
+
 class _Timestamps:
     created_at = sa.Column(sa.DateTime, nullable=False, default=now)
     updated_at = sa.Column(sa.DateTime, nullable=True, onupdate=now)
@@ -47,7 +61,7 @@ class Image(_Timestamps, Base):
     )
 
     id = sa.Column(sa.String(36), primary_key=True)
-    name = sa.Column(sa.String(255))
+    name = sa.Column(_binary_string())
     disk_format = sa.Column(sa.String(20))
     container_format = sa.Column(sa.String(20))
     size = sa.Column(sa.BigInteger)
@@ -59,7 +73,7 @@ class Image(_Timestamps, Base):
     os_hash_value = sa.Column(sa.String(128))
     min_disk = sa.Column(sa.Integer, nullable=False, default=0)
     min_ram = sa.Column(sa.Integer, nullable=False, default=0)
-    owner = sa.Column(sa.String(255))
+    owner = sa.Column(_binary_string())
     protected = sa.Column(sa.Boolean, nullable=False, default=False)
     os_hidden = sa.Column(sa.Boolean, nullable=False, default=False)
     # The process that is writing the image's data ("host:pid:boot") and when it last made
@@ -86,8 +100,9 @@ class ImageProperty(Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
                          nullable=False)
-    name = sa.Column(sa.String(255), nullable=False)
-    value = sa.Column(sa.Text)
+    name = sa.Column(_binary_string(), nullable=False)
+    value = sa.Column(sa.Text().with_variant(mysql.TEXT(collation=BINARY_COLLATION),
+                                             'mysql'))
     image = orm.relationship(Image, back_populates='properties')
 
 
@@ -101,7 +116,7 @@ class ImageTag(Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
                          nullable=False)
-    value = sa.Column(sa.String(255), nullable=False)
+    value = sa.Column(_binary_string(), nullable=False)
     image = orm.relationship(Image, back_populates='tags')
 
 
@@ -132,7 +147,7 @@ class ImageMember(_Timestamps, Base):
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
                          nullable=False)
-    member = sa.Column(sa.String(255), nullable=False)
+    member = sa.Column(_binary_string(), nullable=False)
     can_share = sa.Column(sa.Boolean, nullable=False, default=False)
     status = sa.Column(sa.String(20), nullable=False, default='pending')
 

@@ -164,17 +164,27 @@ class TestInputValidation(base.FunctionalTest):
         self.assertEqual([image['id']], [i['id'] for i in listed])
 
     def test_names_differing_only_in_case(self):
-        # MySQL's collation holds "a" and "A" equal; the others keep both. Not the same
-        # answer yet (that needs a utf8mb4_bin migration), but a clear 409 and no 500.
-        expect = 409 if self.engine == 'mysql' else 201
-        for body in ({'tags': ['a', 'A']}, {'Foo': 'x', 'foo': 'y'}):
-            resp = self.create(body, expect=expect)
-            if expect == 409:
-                self.assertIn('differ only in case', resp.text)
-        image = self.create({'tags': ['a']})
-        resp = self.session.put(self.url('/v2/images/%s/tags/A' % image['id']),
+        # Byte for byte on every engine (MySQL's columns are utf8mb4_bin): "a" and "A" are
+        # two tags, two property names, two names to filter by.
+        for body in ({'tags': ['a', 'A', 'a ', '\u00e9', 'e']},
+                     {'Foo': 'x', 'foo': 'y', 'f\u00f6o': 'z'}):
+            self.create(body)
+        image = self.create({'tags': ['q'], 'name': 'Case', 'os_distro': 'Ubuntu'})
+        resp = self.session.put(self.url('/v2/images/%s/tags/Q' % image['id']),
                                 headers=self.headers())
-        self.assertEqual(204 if expect == 201 else 409, resp.status_code, resp.text)
+        self.assertEqual(204, resp.status_code, resp.text)
+        shown = self.session.get(self.url('/v2/images/%s' % image['id']),
+                                 headers=self.headers()).json()
+        self.assertEqual(['Q', 'q'], sorted(shown['tags']))
+        resp = self.session.delete(self.url('/v2/images/%s/tags/q' % image['id']),
+                                   headers=self.headers())
+        self.assertEqual(204, resp.status_code, resp.text)
+        for params, expected in (({'name': 'case'}, []), ({'name': 'Case'}, [image['id']]),
+                                 ({'os_distro': 'ubuntu'}, []), ({'tag': 'q'}, []),
+                                 ({'tag': 'Q'}, [image['id']])):
+            listed = self.session.get(self.url('/v2/images'), params=params,
+                                      headers=self.headers()).json()['images']
+            self.assertEqual(expected, [i['id'] for i in listed], params)
 
     # --- names and lengths -----------------------------------------------------------------
 
