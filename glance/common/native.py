@@ -24,3 +24,28 @@ def put_green(target, item):
             return
         except queue.Full:
             eventlet.sleep(0.001)
+
+
+def reset_tpool_after_fork():
+    """Forget eventlet's native thread pool inherited from the parent; call in a forked child.
+
+    eventlet.tpool has no fork handling: a child forked after its parent used the pool
+    inherits the pool's "set up" state but none of its threads, and its first
+    ``tpool.execute`` (a cache write, an fsync, a hash) waits forever. After this, the
+    child's first ``tpool.execute`` sets up a pool of its own. (Private names of eventlet's:
+    it offers no public way; the test that forks after tpool use covers it.)
+    """
+    from eventlet import tpool
+    if not tpool._setup_already:
+        return
+    for sock in (tpool._rsock, tpool._wsock):
+        try:
+            if sock is not None:
+                sock.close()  # the child's copy of the descriptor; the parent keeps its own
+        except Exception:
+            pass
+    tpool._threads[:] = []
+    tpool._reqq = tpool._rspq = None
+    tpool._rsock = tpool._wsock = None
+    tpool._coro = None
+    tpool._setup_already = False

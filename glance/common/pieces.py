@@ -6,10 +6,16 @@ map. A reader that touches only part of an image (a Range request, a cache scrub
 transfer between nodes) verifies exactly the pieces it reads, and a cold read verifies
 pieces on several cores at once instead of one whole-image hash on one core.
 
-SHA-256 is the default: on CPUs with the SHA extensions (x86 SHA-NI, ARMv8 crypto) it hashes
-several times faster than SHA-512, BLAKE2b or MD5 (measured on the project's 2-core VM: about
-1,650 MiB/s per core against 620 for SHA-512), and a 32-byte digest keeps the map small
-(4 MiB for a 1 TiB image in 8 MiB pieces).
+BLAKE3 is the default: a cryptographic hash (256-bit digests, the security margin of
+SHA-256) built for speed, with SIMD on every x86 and ARM server CPU. Measured per core on
+the project's 2-core VM (AVX-512, SHA-NI): BLAKE3 0.19 s of CPU per GiB, SHA-256 0.63,
+BLAKE2b 1.23, SHA-512 1.41, MD5 1.41. An upload already pays MD5 and the multihash on
+every byte; BLAKE3 adds a seventh of that where SHA-256 added a fifth, which on a
+CPU-bound upload is the difference between a visible and an invisible cost. A 32-byte digest
+keeps the map small (4 MiB for a 1 TiB image in 8 MiB pieces).
+
+Each map records its algorithm: maps written with another ``piece_hash_algo`` (or before
+the default changed) keep verifying with theirs.
 
 ``PieceHasher`` computes a map from a stream of chunks of any size; ``PieceMap`` answers which
 pieces cover a byte range and whether a piece's bytes match.
@@ -17,6 +23,7 @@ pieces cover a byte range and whether a piece's bytes match.
 
 import hashlib
 
+import blake3
 from oslo_config import cfg
 from oslo_utils import units
 
@@ -29,12 +36,23 @@ piece_opts = [
                     'pieces, so a smaller piece makes small range reads cheaper and the '
                     'piece map larger (32 bytes per piece with sha256). Changing it affects '
                     'only images uploaded afterwards.'),
-    cfg.StrOpt('piece_hash_algo', default='sha256',
-               choices=['sha256', 'sha512', 'blake2b', 'sha3_256'],
-               help='Hash algorithm of the piece hashes. sha256 is the fastest on CPUs with '
-                    'SHA extensions, which nearly every server CPU has.'),
+    cfg.StrOpt('piece_hash_algo', default='blake3',
+               choices=['blake3', 'sha256', 'sha512', 'blake2b', 'sha3_256'],
+               help='Hash algorithm of the piece hashes of new uploads. blake3 costs about a '
+                    'third of sha256\'s CPU (a seventh of MD5\'s); every map records its '
+                    'algorithm, so changing this leaves existing maps readable.'),
 ]
 CONF.register_opts(piece_opts)
+
+
+def new_hash(algo, data=b''):
+    """A hash object of ``algo`` (hashlib's names, or blake3) fed ``data``.
+
+    Both release the GIL on large buffers, so native threads hash on several cores.
+    """
+    if algo == 'blake3':
+        return blake3.blake3(data)
+    return hashlib.new(algo, data)
 
 
 class PieceMap:
@@ -45,7 +63,7 @@ class PieceMap:
         self.piece_size = piece_size
         self.image_size = image_size
         self.digests = bytes(digests)
-        self.digest_size = hashlib.new(algo).digest_size
+        self.digest_size = new_hash(algo).digest_size
         if len(self.digests) != self.count * self.digest_size:
             raise ValueError('a piece map of %d bytes does not fit %d pieces of %s'
                              % (len(self.digests), self.count, algo))
@@ -76,7 +94,7 @@ class PieceMap:
         """True if ``data`` is exactly piece ``index``."""
         start, end = self.span(index)
         return (len(data) == end - start
-                and hashlib.new(self.algo, data).digest() == self.digest(index))
+                and new_hash(self.algo, data).digest() == self.digest(index))
 
     def matches_digest(self, index, length, digest):
         start, end = self.span(index)
@@ -97,7 +115,7 @@ class PieceHasher:
         self.algo = algo or CONF.piece_hash_algo
         self.piece_size = piece_size or CONF.piece_size
         self._digests = []
-        self._current = hashlib.new(self.algo)
+        self._current = new_hash(self.algo)
         self._filled = 0
         self.length = 0
 
@@ -111,14 +129,14 @@ class PieceHasher:
             view = view[take:]
             if self._filled == self.piece_size:
                 self._digests.append(self._current.digest())
-                self._current = hashlib.new(self.algo)
+                self._current = new_hash(self.algo)
                 self._filled = 0
 
     def finish(self):
         """The PieceMap of everything fed so far."""
         if self._filled:
             self._digests.append(self._current.digest())
-            self._current = hashlib.new(self.algo)
+            self._current = new_hash(self.algo)
             self._filled = 0
         return PieceMap(self.algo, self.piece_size, self.length, b''.join(self._digests))
 

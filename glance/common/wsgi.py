@@ -37,6 +37,7 @@ from oslo_log import log as logging
 
 from glance.common import background
 from glance.common import exception
+from glance.common import native
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -274,6 +275,7 @@ class Server:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 eventlet.hubs.use_hub()  # a fresh hub: the parent's belongs to the parent
+                native.reset_tpool_after_fork()  # and a native thread pool of its own
                 status = self._run_worker(self.load_app())
             except Exception:
                 LOG.exception('%s worker failed', self.name)

@@ -197,13 +197,13 @@ def _file_jobs(fd, pmap, indexes, pool=None):
         if pool is None:
             def job(offset=piece_start, length=piece_end - piece_start):
                 data = os.pread(fd, length, offset)
-                return data, hashlib.new(pmap.algo, data).digest(), None
+                return data, pieces.new_hash(pmap.algo, data).digest(), None
         else:
             def job(offset=piece_start, length=piece_end - piece_start):
                 buffer = pool.take()
                 view = memoryview(buffer)[:length]
                 data = view[:os.preadv(fd, [view], offset)]
-                return data, hashlib.new(pmap.algo, data).digest(), buffer
+                return data, pieces.new_hash(pmap.algo, data).digest(), buffer
         yield index, job
 
 
@@ -264,7 +264,7 @@ def _store_jobs(image, location, pmap, indexes, context):
 
 
 def _hash_job(algo, data):
-    return lambda: (data, hashlib.new(algo, data).digest(), None)
+    return lambda: (data, pieces.new_hash(algo, data).digest(), None)
 
 
 # --- whole-image (multihash) reads ------------------------------------------------------------

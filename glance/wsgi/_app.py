@@ -6,6 +6,7 @@ import os
 from glance.common import background
 from glance.common import config
 from glance.common import memory
+from glance.common import native
 
 
 def _getenv(name):
@@ -58,5 +59,6 @@ def _start_background_after_fork(service):
     def hook():
         if previous is not None:
             previous()
+        native.reset_tpool_after_fork()
         background.start(service)
     uwsgi.post_fork_hook = hook

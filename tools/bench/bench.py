@@ -976,6 +976,45 @@ def table(results, goals):
     return '\n'.join(lines)
 
 
+def data_only(args, path):
+    """Upload and cold download of this checkout and of --baseline-root, rounds interleaved.
+
+    On a machine that other work shares, interleaving makes both sides see the same noise;
+    the table gives each side's median round.
+    """
+    size = os.path.getsize(path)
+    bench = Bench(args)
+    servers = [Ours(args.work, args.python, name='ours')]
+    if args.baseline_root:
+        servers.append(Ours(args.work, args.python, name='before', root=args.baseline_root))
+    started = time.monotonic()
+    try:
+        for server in servers:
+            server.start()
+        for n in range(args.rounds):
+            print('Round %d of %d' % (n + 1, args.rounds), flush=True)
+            for server in servers:
+                image_id = bench.phase_upload(server, path)
+                bench.phase_cold(server, image_id, size)
+    finally:
+        for server in servers:
+            server.stop()
+    rows = {}
+    for entry in bench.results:
+        rows.setdefault((entry['phase'], entry['server']), []).append(entry)
+    print('\n%-36s %-8s %10s %12s' % ('median of %d rounds' % args.rounds, '', 'MiB/s',
+                                      'CPU-s/GiB'))
+    for (phase, server), entries in rows.items():
+        mid = sorted(entries, key=lambda e: e['mib_per_s'])[len(entries) // 2]
+        print('%-36s %-8s %10.1f %12.3f' % (phase, server, mid['mib_per_s'],
+                                            mid['cpu_s_per_gib']))
+    with open(args.output, 'w') as f:
+        json.dump({'date': time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime()),
+                   'load_average': os.getloadavg(), 'results': bench.results,
+                   'duration_s': round(time.monotonic() - started, 1)}, f, indent=2)
+    print('JSON: %s' % args.output)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--upstream-venv', required=True)
@@ -996,6 +1035,12 @@ def main():
                         'and cold download are measured too ("before")')
     parser.add_argument('--s3-env', help='env file of tools/test-services/s3-start.sh: also '
                         'measure direct links on S3')
+    parser.add_argument('--data-only', action='store_true',
+                        help='only the data path of this project (uploads, cold and verified '
+                             'reads, and those of --baseline-root), rounds interleaved: a '
+                             'quick before/after of a change to it, without upstream or nginx')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='with --data-only: rounds of (ours, before) measurements')
     args = parser.parse_args()
 
     if os.path.exists(args.work):
@@ -1012,6 +1057,8 @@ def main():
     make_image_file(herd, args.herd_size)
     make_image_file(huge, args.stream_size)
 
+    if args.data_only:
+        return data_only(args, big)
     ours = Ours(args.work, args.python,
                 api_extra={'direct_link': {'file_clients': '127.0.0.0/8'}})
     upstream = Upstream(args.work, args.upstream_venv)

@@ -8,7 +8,6 @@ fallback or an honest report, never a download; background work once per host, w
 the number of reloads, under eventlet's server and under uWSGI.
 """
 
-import hashlib
 import os
 import re
 import signal
@@ -19,6 +18,7 @@ import tempfile
 import threading
 import time
 
+import blake3
 import eventlet
 import eventlet.wsgi
 import requests
@@ -102,8 +102,8 @@ class TestNodeWithoutCache(PipelineTest):
             algo, piece_size, size, digests = db.execute(
                 'SELECT algo, piece_size, image_size, digests FROM image_pieces '
                 'WHERE image_id = ?', (image['id'],)).fetchone()
-        self.assertEqual(('sha256', PIECE, len(data)), (algo, piece_size, size))
-        expected = b''.join(hashlib.sha256(data[i:i + PIECE]).digest()
+        self.assertEqual(('blake3', PIECE, len(data)), (algo, piece_size, size))
+        expected = b''.join(blake3.blake3(data[i:i + PIECE]).digest()
                             for i in range(0, len(data), PIECE))
         self.assertEqual(expected, digests)
 

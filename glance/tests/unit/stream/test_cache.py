@@ -15,6 +15,7 @@ import eventlet
 import testtools
 
 from glance.common import exception
+from glance.common import native
 from glance.stream import cache as image_cache
 
 
@@ -139,6 +140,9 @@ class TestSingleFlight(CacheTest):
 
 
 def _process_reader(directory, image, data, queue):
+    # a forked worker, as glance's server makes them: its own hub and native thread pool
+    eventlet.hubs.use_hub()
+    native.reset_tpool_after_fork()
     backend_opens = []
 
     def backend(img):
