@@ -71,10 +71,13 @@ class Progress:
         if not force and now - self._last < CONF.task.heartbeat_interval:
             return
         self._last = now
+        message = self.message
+        if self.done:
+            message = '%s: %d bytes done' % (message, self.done)
         try:
             db_api.task_update(self.task_id, {'heartbeat_at': models.now(),
                                               'progress': self.done,
-                                              'message': self.message},
+                                              'message': message},
                                from_status='processing')
         except (exception.Conflict, exception.TaskNotFound):
             raise TaskCancelled()

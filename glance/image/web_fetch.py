@@ -6,8 +6,7 @@ and ports) apply to the URL given and to every redirect, and on top of them:
 
 * an address that is loopback, link-local (169.254.169.254, the metadata service),
   private, carrier-grade NAT, multicast, reserved or unspecified is refused, unless the host
-  as written in the URL is listed in ``allowed_hosts`` (or ``allow_private_addresses`` is
-  set);
+  as written in the URL is listed in ``allowed_private_hosts``;
 * the check is made on the **DNS answer actually connected to**, not on the name: the
   connection is opened to an address that passed the check, so a name that resolves to a
   private address (or changes its answer between a check and the connection) gets nowhere;
@@ -44,8 +43,7 @@ filtering_opts = [
     cfg.ListOpt('allowed_hosts', default=[],
                 help='Hosts (names or IP addresses, as written in the URL) a web-download '
                      'may fetch from. When set, only these; disallowed_hosts is then '
-                     'ignored. A host listed here may also resolve to a loopback, private '
-                     'or link-local address.'),
+                     'ignored.'),
     cfg.ListOpt('disallowed_hosts', default=[],
                 help='Hosts a web-download may not fetch from (when allowed_hosts is '
                      'empty).'),
@@ -55,12 +53,13 @@ filtering_opts = [
     cfg.ListOpt('disallowed_ports', default=[],
                 help='Ports a web-download may not connect to (when allowed_ports is '
                      'empty).'),
-    cfg.BoolOpt('allow_private_addresses', default=False,
-                help='Let web-download connect to loopback, link-local, private and other '
-                     'non-public addresses whatever the host. Leave off unless every such '
-                     'address glance-api can reach is harmless to expose: this is what '
-                     'keeps web-download from reading the metadata service or internal '
-                     'services (SSRF).'),
+    cfg.ListOpt('allowed_private_hosts', default=[],
+                help='Hosts (names or addresses, as written in the URL) that a web-download '
+                     'may reach even though they resolve to a loopback, link-local, private '
+                     'or other non-public address. Every other host must resolve to public '
+                     'addresses only: this is what keeps web-download from reading the '
+                     'metadata service (169.254.169.254) or internal services (SSRF). A '
+                     'redirect to a host not listed here is checked the same way.'),
     cfg.IntOpt('max_redirects', default=5, min=0,
                help='Redirects a web-download follows (each checked like the first URL).'),
     cfg.IntOpt('timeout', default=60, min=1,
@@ -137,10 +136,9 @@ def _non_public(address):
 
 
 def _may_reach(host, address):
-    if _opts().allow_private_addresses:
-        return None
+    """None if ``host`` may connect to ``address``, else why not."""
     kind = _non_public(address)
-    if kind is None or host in [h.lower() for h in _opts().allowed_hosts]:
+    if kind is None or host in [h.lower() for h in _opts().allowed_private_hosts]:
         return None
     return kind
 

@@ -83,6 +83,8 @@ class RequestDeserializer:
         if body.get('type') != legacy_tasks.TASK_TYPE:
             raise exception.BadRequest('Task type must be "import", not %s.'
                                        % str(body.get('type'))[:64])
+        if not isinstance(body.get('input'), dict):
+            raise exception.BadRequest('Task input must be a JSON object.')
         return {'body': body}
 
     def index(self, req):
