@@ -100,6 +100,7 @@ def _execute(task, work, cleanup, holder):
     except (exception.Conflict, exception.TaskNotFound):
         return  # failed by housekeeping before it could start
     progress = Progress(task['id'])
+    pulse = eventlet.spawn(_pulse, progress)
     try:
         result = work(task, progress)
     except TaskCancelled:
@@ -114,8 +115,22 @@ def _execute(task, work, cleanup, holder):
         _clean_up(task, cleanup, message)
         finish(task['id'], 'failure', message=message, progress=progress.done)
         return
+    finally:
+        pulse.kill()
     finish(task['id'], 'success', result=result, message=progress.message,
            progress=progress.done)
+
+
+def _pulse(progress):
+    """Beat on time even while the work waits (a slow source): silence means death."""
+    while True:
+        eventlet.sleep(CONF.task.heartbeat_interval)
+        try:
+            progress.beat(force=True)
+        except TaskCancelled:
+            return  # the work notices at its own next beat
+        except Exception as e:
+            LOG.warning('Heartbeat of task %s failed: %s', progress.task_id, e)
 
 
 def failure_message(error):
