@@ -76,6 +76,9 @@ class ImagePolicy:
     def copy(self):
         self._enforce('copy_image')
 
+    def delete_from_store(self):
+        self._enforce('delete_image_location')
+
     def tasks(self):
         self._enforce('get_image_tasks')
 
@@ -96,7 +99,7 @@ _VERBS = {
     'publicize_image': 'publicize', 'communitize_image': 'communitize',
     'get_image_direct_link': 'get a direct link to',
     'stage_image': 'stage data of', 'import_image': 'import data into',
-    'copy_image': 'copy the data of', 'get_image_tasks': 'list the tasks of',
+    'copy_image': 'copy the data of', 'delete_image_location': "delete a store's copy of", 'get_image_tasks': 'list the tasks of',
 }
 
 

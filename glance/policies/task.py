@@ -1,4 +1,4 @@
-"""Default rules for tasks and image import (secure RBAC, as upstream Glance's defaults).
+"""Default rules for tasks, image import and stores (secure RBAC, as upstream's defaults).
 
 Targets: ``project_id`` is the task's owner (for task rules) or the image's owner (for
 import rules). The tasks API as a whole is for operators (``tasks_api_access``), as
@@ -49,6 +49,15 @@ rules = [
         description='Copy an active image\'s data into more stores (the copy-image import '
                     'method).',
         operations=[{'path': '/v2/images/{image_id}/import', 'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        name='stores_info_detail', check_str=base.ADMIN, scope_types=['project'],
+        description='See every store\'s type, weight and (credential-free) settings.',
+        operations=[{'path': '/v2/info/stores/detail', 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        name='delete_image_location', check_str=base.ADMIN, scope_types=['project'],
+        description='Delete the copy of an image\'s data in one store (the image keeps its '
+                    'other copies).',
+        operations=[{'path': '/v2/stores/{store_id}/{image_id}', 'method': 'DELETE'}]),
 ]
 
 

@@ -48,6 +48,9 @@ class API:
         router.connect('/v2/images/{image_id}/file', data_resource, 'upload', 'PUT')
         router.connect('/v2/images/{image_id}/file', data_resource, 'download', 'GET')
         router.connect('/v2/info/stores', data_resource, 'stores', 'GET')
+        router.connect('/v2/info/stores/detail', data_resource, 'stores_detail', 'GET')
+        router.connect('/v2/stores/{store_id}/{image_id}', data_resource, 'delete_from_store',
+                       'DELETE')
         router.connect('/v2/images/{image_id}/direct-link', image_direct_link.create_resource(),
                        'show', 'GET')
 
