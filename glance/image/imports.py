@@ -124,7 +124,9 @@ def _target_stores(request, image, stores_header):
     else:
         stores = [backend.default_backend()]
     for store in stores:
-        backend.check_backend(store)
+        if store not in CONF.enabled_backends:  # 409 here, as upstream's import answers
+            raise exception.Conflict('Store %s is not available here; see GET '
+                                     '/v2/info/stores.' % store[:64])
         if store in held:
             raise exception.Conflict('Image %s already has data in store %s.'
                                      % (image['id'], store))

@@ -58,6 +58,10 @@ rules = [
         description='Delete the copy of an image\'s data in one store (the image keeps its '
                     'other copies).',
         operations=[{'path': '/v2/stores/{store_id}/{image_id}', 'method': 'DELETE'}]),
+    policy.DocumentedRuleDefault(
+        name='get_usage', check_str=base.ADMIN_OR_PROJECT_READER, scope_types=['project'],
+        description='See the project\'s image quotas and how much of them it uses.',
+        operations=[{'path': '/v2/info/usage', 'method': 'GET'}]),
 ]
 
 

@@ -1,4 +1,5 @@
-"""``PUT /v2/images/{id}/stage``, ``POST /v2/images/{id}/import`` and ``GET /v2/info/import``.
+"""``PUT /v2/images/{id}/stage``, ``POST /v2/images/{id}/import``, ``GET /v2/info/import``
+and ``GET /v2/info/usage``.
 
 Staging streams the body into the staging area (glance.image.staging); an import is started
 as a task (glance.image.imports) and answered 202 at once: its progress is on the task
@@ -8,6 +9,7 @@ as a task (glance.image.imports) and answered 202 at once: its progress is on th
 from glance.api import resource
 from glance.common import exception
 from glance.image import imports
+from glance.image import quota
 from glance.image import staging
 
 
@@ -25,6 +27,9 @@ class Controller:
 
     def info(self, req):
         return imports.import_info()
+
+    def usage(self, req):
+        return quota.usage(req.context)
 
 
 class RequestDeserializer:

@@ -59,6 +59,7 @@ class API:
         router.connect('/v2/images/{image_id}/import', import_resource, 'import_image',
                        'POST')
         router.connect('/v2/info/import', import_resource, 'info', 'GET')
+        router.connect('/v2/info/usage', import_resource, 'usage', 'GET')
 
         tasks_resource = tasks.create_resource()
         router.connect('/v2/tasks', tasks_resource, 'index', 'GET')

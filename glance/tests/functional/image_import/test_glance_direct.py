@@ -82,7 +82,7 @@ class TestGlanceDirect(base.ImportTest):
                 headers=self.headers())
             self.assertEqual(400, resp.status_code, (body, resp.text))
         self.stage(image['id'], os.urandom(MiB))
-        self.import_(image['id'], stores=['nowhere'], expect=400)
+        self.import_(image['id'], stores=['nowhere'], expect=409)  # as upstream
         self.import_(image['id'], stores='local', expect=400)
         self.import_(image['id'], stores=['local'], all_stores=True, expect=400)
         self.import_(image['id'], all_stores_must_succeed='yes', expect=400)
