@@ -8,6 +8,9 @@ The methods, as upstream:
   rules) into the staging area, then on as glance-direct;
 * ``copy-image``: an active image's data is copied into more stores.
 
+glance-direct and web-download data then goes through the enabled import plugins
+(glance.image.import_plugins: decompression, conversion, metadata injection).
+
 An import takes the image's import lock, the property ``os_glance_import_task`` (the task's
 id), with a compare-and-set: a second import of the same image while one runs is 409. It
 shows the stores still to do in ``os_glance_importing_to_stores`` and those that failed in
@@ -35,6 +38,7 @@ from glance.common import exception
 from glance.db import api as db_api
 from glance.db import models
 from glance.image import data
+from glance.image import import_plugins
 from glance.image import inspection
 from glance.image import service
 from glance.image import staging
@@ -185,7 +189,9 @@ def import_image(context, image_id, body, stores_header=None):
         'id': str(uuid.uuid4()), 'type': TASK_TYPE, 'status': 'pending',
         'owner': context.project_id or image['owner'], 'image_id': image_id,
         'request_id': context.request_id, 'user_id': context.user_id,
-        'input': {'image_id': image_id, 'import_req': body, 'backend': stores},
+        'input': {'image_id': image_id, 'import_req': body, 'backend': stores,
+                  'disk_format': image['disk_format'],
+                  'inject': import_plugins.properties_to_inject(context.roles)},
         'message': ''})
     status_change = None if request['method'] == 'copy-image' else {'status': 'importing'}
     try:
@@ -291,6 +297,9 @@ def run(task, progress):
     image = db_api.image_get(image_id)
     if request['method'] == 'web-download':
         _fetch(image, request['uri'], progress)
+    if request['method'] != 'copy-image':
+        image = import_plugins.run(image, staging.path(image_id),
+                                   task['input'].get('inject') or {}, progress)
     chunks, size = _source(image, request['method'])
     done, failed, first = [], [], None
     try:
@@ -393,6 +402,8 @@ def abandon(task, message):
     if image['status'] == 'importing':
         values = {'status': 'queued', 'size': None, 'upload_holder': None,
                   'upload_heartbeat_at': None}
+        if (task.get('input') or {}).get('disk_format'):
+            values['disk_format'] = task['input']['disk_format']  # image_conversion's undone
     try:
         db_api.image_change_properties(image_id, props, values=values,
                                        expect={LOCK: task['id']})

@@ -15,6 +15,7 @@ from oslo_log import log as logging
 from glance.common import exception
 from glance.db import api as db_api
 from glance.image import data
+from glance.image import import_plugins
 from glance.image import imports
 from glance.image import locations
 from glance.image import service
@@ -65,7 +66,8 @@ def _run(context, task, url, props, progress):
     store = backend.default_backend()
     db_api.task_update(task['id'], {'image_id': image['id']}, from_status='processing')
     task = dict(task, image_id=image['id'], input={
-        'image_id': image['id'], 'backend': [store],
+        'image_id': image['id'], 'backend': [store], 'disk_format': image['disk_format'],
+        'inject': import_plugins.properties_to_inject(context.roles),
         'import_req': {'method': {'name': 'web-download', 'uri': url}}})
     image = db_api.image_get(image['id'])
     imports._take_lock(image, task['id'], {imports.IMPORTING: store, imports.FAILED: ''},

@@ -12,6 +12,7 @@ a stage whose process died back to ``queued`` and removes the partial file. A we
 import writes its fetched data here too, through ``write``.
 """
 
+import itertools
 import os
 
 from oslo_config import cfg
@@ -22,6 +23,7 @@ from glance.common import exception
 from glance.db import api as db_api
 from glance.db import models
 from glance.image import data
+from glance.image import import_plugins
 from glance.image import inspection
 from glance.image import service
 
@@ -81,11 +83,17 @@ def write(image_id, chunks, disk_format):
     """
     target = path(image_id)
     os.makedirs(os.path.dirname(target), exist_ok=True)
+    chunks = iter(chunks)
+    first = next(chunks, b'')
+    if import_plugins.may_be_compressed(first):
+        # Compressed data is not the disk format yet: it is checked against disk_format
+        # once decompressed, as it is written to the stores.
+        disk_format = None
     inspector = inspection.Inspection(disk_format)
     written = 0
     try:
         with open(target, 'wb') as f:
-            for chunk in chunks:
+            for chunk in itertools.chain([first], chunks):
                 inspector.feed(chunk)
                 f.write(chunk)
                 written += len(chunk)
