@@ -10,6 +10,8 @@ per host (glance.common.background):
   partial staged data is removed;
 * a task whose worker is gone fails, and its import is undone (glance.image.task_runner);
   tasks past their ``expires_at`` are deleted;
+* staged data no import will use (its image was deleted, or is neither staging nor
+  importing) is removed;
 * locations left ``pending_delete`` (by ``delayed_delete`` after ``scrub_time``, or by a
   delete whose backend call failed) have their data deleted and are marked ``deleted``;
 * cache evictions a glance-stream node missed are delivered again.
@@ -145,6 +147,30 @@ def recover_stages():
     return recovered
 
 
+def clean_staging(grace=600):
+    """Remove staged data no stage or import will use: its image is gone, or neither
+    staging nor importing any more (deleted while staged, say). Files younger than
+    ``grace`` seconds are left alone, whatever they are."""
+    removed = 0
+    for image_id, path, age in staging.staged_images():
+        if age < grace:
+            continue
+        try:
+            image = db_api.image_get(image_id)
+        except exception.ImageNotFound:
+            image = None
+        if image is not None and image['status'] in ('uploading', 'importing'):
+            continue
+        try:
+            os.unlink(path)
+        except OSError as e:
+            LOG.error('Could not remove stale staged data %s: %s', path, e)
+            continue
+        LOG.warning('Removed staged data of image %s, which no import will use', image_id)
+        removed += 1
+    return removed
+
+
 def recover_tasks():
     """Fail the tasks whose worker died (undoing their imports), delete expired tasks."""
     def gone(holder, beat):
@@ -154,7 +180,8 @@ def recover_tasks():
 
 def run_once():
     try:
-        return (recover_uploads() + recover_stages() + recover_tasks(), scrub(),
+        return (recover_uploads() + recover_stages() + recover_tasks() + clean_staging(),
+                scrub(),
                 cache_coherence.retry_pending())
     except Exception:
         LOG.exception('Housekeeping sweep failed; it runs again in %ss',

@@ -14,6 +14,7 @@ import writes its fetched data here too, through ``write``.
 
 import itertools
 import os
+import time
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -56,6 +57,25 @@ def remove(image_id):
     except OSError as e:
         LOG.error('Could not remove the staged data of image %s: %s', image_id, e)
         return False
+
+
+def staged_images():
+    """(image id, path, age in seconds) of every file in the staging area."""
+    directory = CONF.os_glance_staging_store.filesystem_store_datadir
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    found = []
+    now = time.time()
+    for name in names:
+        full = os.path.join(directory, name)
+        try:
+            age = now - os.stat(full).st_mtime
+        except FileNotFoundError:
+            continue
+        found.append((name[:36], full, age))  # <id>, or <id>.converted/.decompressed
+    return found
 
 
 def exists(image_id):

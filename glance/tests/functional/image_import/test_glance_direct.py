@@ -12,7 +12,9 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 
+from glance.tests.functional.data import test_data_path
 from glance.tests.functional.image_import import base
 
 MiB = 1024 * 1024
@@ -20,7 +22,8 @@ MiB = 1024 * 1024
 
 class TestGlanceDirect(base.ImportTest):
 
-    server_kwargs = {'api_conf': {'DEFAULT': {'image_size_cap': 16 * MiB}}}
+    server_kwargs = {'api_conf': {'DEFAULT': {'image_size_cap': 16 * MiB,
+                                              'housekeeping_interval': 1}}}
 
     def test_stage_then_import_makes_an_active_verified_image(self):
         data = os.urandom(9 * MiB + 5)
@@ -95,6 +98,17 @@ class TestGlanceDirect(base.ImportTest):
         # copy-image is for admins, and for an active image
         self.import_(image['id'], method='copy-image', stores=['local'], expect=403)
         self.assertEqual('uploading', self.show(image['id'])['status'])
+
+    def test_staged_data_of_a_deleted_image_is_removed_by_housekeeping(self):
+        image = self.create()
+        self.stage(image['id'], os.urandom(MiB))
+        resp = self.session.delete(self.servers.api_url + '/v2/images/%s' % image['id'],
+                                   headers=self.headers())
+        self.assertEqual(204, resp.status_code)
+        path = os.path.join(self.servers.state, 'staging', image['id'])
+        hour_ago = time.time() - 3600
+        os.utime(path, (hour_ago, hour_ago))  # past the grace period of fresh files
+        self.assertTrue(test_data_path.wait_for(lambda: not os.path.exists(path), 30))
 
     def test_stage_is_size_capped_and_content_type_checked(self):
         image = self.create()
