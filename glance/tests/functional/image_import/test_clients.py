@@ -3,13 +3,17 @@
 Without Keystone (the noauth flavor, whose default roles are admin, member and reader):
 ``glance image-create-via-import`` (glance-direct and web-download), ``image-stage`` +
 ``image-import``, ``import-info``, ``stores-info --detail``, ``stores-delete``,
-``image-tasks``, ``task-list``, ``task-show``, and ``openstack image create --import``,
-``image stage``, ``image import``, ``image import info``, ``image task list``.
+``image-tasks``, ``task-list``, ``task-show``, ``openstack image create --import``,
+``image stage``, ``image import``, ``image import info``, ``image task list``, and
+openstacksdk's ``create_image(use_import=True)``.
 """
 
+import hashlib
 import json
 import os
 import time
+
+import openstack
 
 from glance.tests.functional.image_import import source as source_server
 from glance.tests.functional.v2 import test_clients
@@ -124,3 +128,20 @@ class TestImportWithClients(test_clients.ClientTest):
         tasks = self.openstack_json('image', 'task', 'list')
         self.assertTrue(any(t.get('Type') == 'api_image_import' or
                             t.get('type') == 'api_image_import' for t in tasks), tasks)
+
+    def test_openstacksdk_create_image_with_import(self):
+        conn = openstack.connect(auth_type='none', image_endpoint_override=self.servers.api_url,
+                                 load_yaml_config=False, load_envvars=False)
+        self.addCleanup(conn.close)
+        image = conn.create_image('sdk-import', filename=self.data_path, disk_format='raw',
+                                  container_format='bare', use_import=True)
+        # (what create_image returns may predate the stage and import it made)
+        deadline = time.monotonic() + 60
+        image = conn.image.get_image(image.id)
+        while image.status != 'active':
+            self.assertIn(image.status, ('uploading', 'importing'))
+            self.assertLess(time.monotonic(), deadline, 'the import never finished')
+            time.sleep(0.3)
+            image = conn.image.get_image(image.id)
+        with open(self.data_path, 'rb') as f:
+            self.assertEqual(hashlib.md5(f.read()).hexdigest(), image.checksum)
