@@ -16,6 +16,7 @@ from glance.db import api as db_api
 from glance.image import data
 from glance.image import direct_link
 from glance.image import import_plugins
+from glance.image import glance_download
 from glance.image import imports
 from glance.image import inspection
 from glance.image import property_protections
@@ -50,7 +51,7 @@ def list_api_opts():
                   reader.list_opts(), inspection.list_opts(), catalog.list_opts(),
                   property_protections.list_opts(), imports.list_opts(),
                   staging.list_opts(), task_runner.list_opts(), web_fetch.list_opts(),
-                  import_plugins.list_opts())
+                  import_plugins.list_opts(), glance_download.list_opts())
 
 
 def list_stream_opts():

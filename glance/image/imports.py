@@ -6,7 +6,10 @@ The methods, as upstream:
   goes into the store(s);
 * ``web-download``: glance-api fetches ``method.uri`` (glance.image.web_fetch, the SSRF
   rules) into the staging area, then on as glance-direct;
-* ``copy-image``: an active image's data is copied into more stores.
+* ``copy-image``: an active image's data is copied into more stores;
+* ``glance-download``: an image of another region's glance, found through the caller's
+  service catalog (glance.image.glance_download), into the staging area, then on as
+  glance-direct.
 
 glance-direct and web-download data then goes through the enabled import plugins
 (glance.image.import_plugins: decompression, conversion, metadata injection).
@@ -38,6 +41,7 @@ from glance.common import exception
 from glance.db import api as db_api
 from glance.db import models
 from glance.image import data
+from glance.image import glance_download
 from glance.image import import_plugins
 from glance.image import inspection
 from glance.image import service
@@ -49,13 +53,14 @@ from glance.store import backend
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-METHODS = ('glance-direct', 'web-download', 'copy-image')
+METHODS = ('glance-direct', 'web-download', 'copy-image', 'glance-download')
 
 import_opts = [
-    cfg.ListOpt('enabled_import_methods', default=list(METHODS),
+    cfg.ListOpt('enabled_import_methods',
+                default=['glance-direct', 'web-download', 'copy-image'],
                 help='Import methods this deployment offers (glance-direct, web-download, '
-                     'copy-image), advertised by GET /v2/info/import and the '
-                     'OpenStack-image-import-methods header.'),
+                     'copy-image, glance-download), advertised by GET /v2/info/import and '
+                     'the OpenStack-image-import-methods header.'),
 ]
 CONF.register_opts(import_opts)
 
@@ -99,6 +104,8 @@ def parse_request(body):
         if not isinstance(uri, str) or not uri:
             raise exception.BadRequest('web-download needs "method": {"uri": ...}.')
         web_fetch.check_url(uri)
+    if name == 'glance-download':
+        glance_download.parse(method)
     stores = body.get('stores')
     if stores is not None and (not isinstance(stores, list)
                                or not all(isinstance(s, str) for s in stores)):
@@ -142,7 +149,7 @@ def _target_stores(request, image, stores_header):
 def _check_status(request, image):
     method, status = request['method'], image['status']
     wanted = {'glance-direct': 'uploading', 'web-download': 'queued',
-              'copy-image': 'active'}[method]
+              'copy-image': 'active', 'glance-download': 'queued'}[method]
     if status != wanted:
         if method == 'glance-direct' and status == 'queued':
             raise exception.Conflict('Image %s has no staged data: stage it first '
@@ -185,12 +192,19 @@ def import_image(context, image_id, body, stores_header=None):
         policy.copy()
     _check_status(request, image)
     stores = _target_stores(request, image, stores_header)
+    remote = None
+    if request['method'] == 'glance-download':
+        _image_id, region, interface = glance_download.parse(body['method'])
+        remote = glance_download.Remote(
+            glance_download.endpoint(getattr(context, 'service_catalog', None), region,
+                                     interface), context.auth_token)
     task = db_api.task_create({
         'id': str(uuid.uuid4()), 'type': TASK_TYPE, 'status': 'pending',
         'owner': context.project_id or image['owner'], 'image_id': image_id,
         'request_id': context.request_id, 'user_id': context.user_id,
         'input': {'image_id': image_id, 'import_req': body, 'backend': stores,
                   'disk_format': image['disk_format'],
+                  'container_format': image['container_format'],
                   'inject': import_plugins.properties_to_inject(context.roles)},
         'message': ''})
     status_change = None if request['method'] == 'copy-image' else {'status': 'importing'}
@@ -205,7 +219,9 @@ def import_image(context, image_id, body, stores_header=None):
         raise
     LOG.info('Image %s: %s import into %s as task %s', image_id, request['method'],
              ', '.join(stores), task['id'])
-    task_runner.start(task, run, abandon, data.holder_id())
+    def work(task, progress):
+        return run(task, progress, remote=remote)  # the token stays in this worker
+    task_runner.start(task, work, abandon, data.holder_id())
     return task
 
 
@@ -234,6 +250,36 @@ def _fetch(image, uri, progress):
         response.close()
     progress.done = 0
     return written
+
+
+def _download(image, method, remote, progress):
+    """glance-download: the remote image's formats and properties, then its data."""
+    if remote is None:
+        raise exception.BadRequest('glance-download cannot continue without the caller\'s '
+                                   'token.')
+    remote_id = method['glance_image_id']
+    progress.note('Reading image %s in region %s' % (remote_id, method['glance_region']))
+    found = remote.image(remote_id)
+    values = {name: found[name] for name in ('disk_format', 'container_format')
+              if found.get(name)}
+    image = db_api.image_change_properties(
+        image['id'], glance_download.properties_to_copy(found), values=values,
+        expect={LOCK: _lock_of(image)})
+    limit, limit_error = data._limit(image['owner'])
+    progress.note('Downloading image %s from region %s' % (remote_id, method['glance_region']))
+
+    def counted(chunks):
+        for chunk in chunks:
+            progress.add(len(chunk))
+            yield chunk
+    staging.write(image['id'], counted(remote.chunks(remote_id, limit, limit_error)),
+                  image['disk_format'])
+    progress.done = 0
+    return image
+
+
+def _lock_of(image):
+    return image['properties'].get(LOCK)
 
 
 def _source(image, method):
@@ -290,13 +336,15 @@ def _store_error(store, error):
     return 'store %s failed (%s)' % (store, type(error).__name__)
 
 
-def run(task, progress):
+def run(task, progress, remote=None):
     """The import task's work (in the worker that accepted it)."""
     request = _request_of(task)
     image_id = task['image_id']
     image = db_api.image_get(image_id)
     if request['method'] == 'web-download':
         _fetch(image, request['uri'], progress)
+    elif request['method'] == 'glance-download':
+        image = _download(image, task['input']['import_req']['method'], remote, progress)
     if request['method'] != 'copy-image':
         image = import_plugins.run(image, staging.path(image_id),
                                    task['input'].get('inject') or {}, progress)
@@ -402,8 +450,10 @@ def abandon(task, message):
     if image['status'] == 'importing':
         values = {'status': 'queued', 'size': None, 'upload_holder': None,
                   'upload_heartbeat_at': None}
-        if (task.get('input') or {}).get('disk_format'):
-            values['disk_format'] = task['input']['disk_format']  # image_conversion's undone
+        for name in ('disk_format', 'container_format'):
+            # as declared: image_conversion or glance-download may have changed them
+            if name in (task.get('input') or {}):
+                values[name] = task['input'][name]
     try:
         db_api.image_change_properties(image_id, props, values=values,
                                        expect={LOCK: task['id']})
