@@ -382,15 +382,15 @@ def run(task, progress, remote=None):
         if not done:
             raise exception.BadRequest('The import failed in every store: %s.'
                                        % ', '.join(failed))
-        _commit(image, task, request, done, failed, first, size)
+        stored = _commit(image, task, request, done, failed, first, size)
     except BaseException:
         for _store, location in done:
             _delete_quietly(location)
         raise
     if request['method'] != 'copy-image':
         staging.remove(image_id)
-    progress.message = 'Imported into %s' % ', '.join(s for s, _l in done)
-    return {'image_id': image_id, 'stores': [s for s, _l in done], 'failed_stores': failed}
+    progress.message = 'Imported into %s' % ', '.join(stored)
+    return {'image_id': image_id, 'stores': stored, 'failed_stores': failed}
 
 
 def _set_progress_props(image_id, task_id, stores, done, failed):
@@ -401,25 +401,48 @@ def _set_progress_props(image_id, task_id, stores, done, failed):
 
 
 def _commit(image, task, request, done, failed, first, size):
-    """Record the new locations and release the lock, in one transaction per location."""
+    """Record the new locations and release the lock.
+
+    Takes over ``done`` (emptied: the caller no longer deletes its data on failure). Once a
+    location is recorded its data belongs to the image, so each further location is
+    recorded, or its data deleted, on its own.
+    """
     image_id = image['id']
+    pending = list(done)
+    done[:] = []
+    failed_before = list(failed)
     props = {IMPORTING: '', FAILED: ','.join(failed), LOCK: None}
-    if request['method'] == 'copy-image':
-        for _store, location in done:
+    if request['method'] != 'copy-image':
+        store, location = pending.pop(0)
+        piece_map = first['piece_map']
+        try:
+            db_api.image_activate(
+                image_id, {'size': size, 'checksum': first['checksum'],
+                           'virtual_size': first['virtual_size'],
+                           'os_hash_algo': CONF.hashing_algorithm,
+                           'os_hash_value': first['os_hash_value']},
+                location, from_state='importing', properties=props,
+                pieces=piece_map.as_values() if piece_map.image_size == size else None)
+        except BaseException:
+            for _store, written in [(store, location)] + pending:
+                _delete_quietly(written)
+            raise
+    stored = [] if request['method'] == 'copy-image' else [store]
+    for store, location in pending:
+        try:
             db_api.image_location_add(image_id, location['url'], location['metadata'])
-        db_api.image_change_properties(image_id, props, expect={LOCK: task['id']})
-        return
-    piece_map = first['piece_map']
-    (store, location), more = done[0], done[1:]
-    db_api.image_activate(
-        image_id, {'size': size, 'checksum': first['checksum'],
-                   'virtual_size': first['virtual_size'],
-                   'os_hash_algo': CONF.hashing_algorithm,
-                   'os_hash_value': first['os_hash_value']},
-        location, pieces=piece_map.as_values() if piece_map.image_size == size else None,
-        from_state='importing', properties=props)
-    for _store, extra in more:
-        db_api.image_location_add(image_id, extra['url'], extra['metadata'])
+            stored.append(store)
+        except Exception as e:
+            LOG.error('Image %s: the copy in store %s could not be recorded (%s); it is '
+                      'deleted', image_id, store, type(e).__name__)
+            _delete_quietly(location)
+            failed.append(store)
+    if request['method'] == 'copy-image':
+        db_api.image_change_properties(image_id, dict(props, **{FAILED: ','.join(failed)}),
+                                       expect={LOCK: task['id']})
+    elif failed != failed_before:
+        db_api.image_change_properties(image_id, {FAILED: ','.join(failed)})
+    return stored
 
 
 def abandon(task, message):
