@@ -10,8 +10,11 @@ nothing left in the staging area or the store.
 
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
+import subprocess
+import tempfile
 
 import requests
 
@@ -103,6 +106,21 @@ class TestWebDownload(WebDownloadTest):
             headers=self.headers())
         self.assertEqual(409, again.status_code, again.text)
         self.assert_refused(image, 'sent no data for 2 seconds')
+
+    def test_unsafe_or_mislabelled_content_is_refused(self):
+        if shutil.which('qemu-img') is None:
+            self.skipTest('qemu-img is not installed (tools/ensure-packages.sh installs it)')
+        tmp = tempfile.mkdtemp(prefix='glance-web-')
+        self.addCleanup(shutil.rmtree, tmp, True)
+        subprocess.run(['qemu-img', 'create', '-f', 'qcow2', '-b', '/etc/passwd', '-F', 'raw',
+                        'bad.qcow2', '1M'], check=True, capture_output=True, cwd=tmp)
+        with open(os.path.join(tmp, 'bad.qcow2'), 'rb') as f:
+            self.source.bodies['bad.qcow2'] = f.read()
+        for disk_format, phrase in (('qcow2', 'backing'), ('raw', 'qcow2')):
+            image = self.create(disk_format=disk_format)
+            self.import_(image['id'], method='web-download', method_extra={
+                'uri': self.source.url('/data/bad.qcow2', host='localhost')})
+            self.assert_refused(image, 'Image data refused', phrase)
 
     def test_a_404_source_is_a_clear_failure(self):
         image = self.web_import(self.source.url('/data/missing', host='localhost'))
