@@ -65,6 +65,16 @@ class TestMultiStore(base.ImportTest):
         self.assertIn('only copy', resp.text)
         self.assertEqual(data, self.download(image['id']).content)
 
+    def test_the_copy_in_the_heaviest_store_is_read(self):
+        data = os.urandom(2 * MiB)
+        image = self.create()
+        self.upload(image['id'], data)  # into fast (weight 10)
+        self.import_(image['id'], method='copy-image', stores=['cheap'], roles=ADMIN)
+        self.assertEqual('success', self.wait_task(image['id'])['status'])
+        # cheap (weight 50) is read first: the copy in fast is not even needed
+        os.unlink(os.path.join(self.store_dir('fast'), image['id']))
+        self.assertEqual(data, self.download(image['id']).content)
+
     def test_stores_are_listed_by_weight_and_detailed_for_admins(self):
         listed = self.request('GET', '/v2/info/stores', roles='member,reader').json()
         self.assertEqual(['cheap', 'fast'], [s['id'] for s in listed['stores']])
