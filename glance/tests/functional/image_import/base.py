@@ -28,13 +28,19 @@ class ImportTest(test_data_path.DataTest):
         self.assertEqual(200, resp.status_code, resp.text)
         return resp.json()['tasks']
 
-    def wait_task(self, image_id, project=None, timeout=60, roles='member,reader'):
-        """The image's newest task once it ended (success or failure)."""
+    def wait_task(self, image_id, project=None, timeout=60, roles='member,reader',
+                  count=1):
+        """The image's newest task once the image has ``count`` tasks and all ended.
+
+        (Tasks created within the same second have no order between them: a test that
+        starts several looks at them all.)
+        """
         final = {}
 
         def ended():
             tasks = self.image_tasks(image_id, project, roles)
-            if tasks and tasks[0]['status'] in ('success', 'failure'):
+            if len(tasks) >= count and all(t['status'] in ('success', 'failure')
+                                           for t in tasks):
                 final['task'] = tasks[0]
                 return True
             return False
