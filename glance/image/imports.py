@@ -166,8 +166,9 @@ def _check_status(request, image):
         raise exception.Conflict('Image %s is still being staged.' % image['id'])
 
 
-def _take_lock(image, task_id, changes, status_change):
-    """Take the import lock (compare-and-set); a lock whose task ended may be taken over."""
+def _check_lock(image):
+    """The task holding the image's import lock, if it may be taken over (it ended, or is
+    gone); Conflict if that task still runs."""
     holder = image['properties'].get(LOCK)
     if holder:
         try:
@@ -177,6 +178,12 @@ def _take_lock(image, task_id, changes, status_change):
         if holding is not None and holding['status'] not in _FINISHED:
             raise exception.Conflict('Image %s is being imported by task %s.'
                                      % (image['id'], holder))
+    return holder
+
+
+def _take_lock(image, task_id, changes, status_change):
+    """Take the import lock (compare-and-set); a lock whose task ended may be taken over."""
+    holder = _check_lock(image)
     changes = dict(changes, **{LOCK: task_id})
     return db_api.image_change_properties(
         image['id'], changes, values=status_change, from_state=image['status'],
@@ -190,6 +197,7 @@ def import_image(context, image_id, body, stores_header=None):
     policy.import_data()
     if request['method'] == 'copy-image':
         policy.copy()
+    _check_lock(image)  # before a task is recorded; taking it below is the real test
     _check_status(request, image)
     stores = _target_stores(request, image, stores_header)
     remote = None
