@@ -15,11 +15,17 @@ from glance.common import wsgi
 from glance.db import api as db_api
 from glance.image import data
 from glance.image import direct_link
+from glance.image import import_plugins
+from glance.image import glance_download
+from glance.image import imports
 from glance.image import inspection
 from glance.image import property_protections
 from glance.image import quota
 from glance.image import recovery
 from glance.image import service
+from glance.image import staging
+from glance.image import task_runner
+from glance.image import web_fetch
 from glance.metadef import catalog
 from glance.store import backend
 from glance.store import links
@@ -43,7 +49,9 @@ def list_api_opts():
                   ticket.list_opts(), nodes.list_opts(), image_data.list_opts(),
                   direct_link.list_opts(), links.list_opts(), pieces.list_opts(),
                   reader.list_opts(), inspection.list_opts(), catalog.list_opts(),
-                  property_protections.list_opts())
+                  property_protections.list_opts(), imports.list_opts(),
+                  staging.list_opts(), task_runner.list_opts(), web_fetch.list_opts(),
+                  import_plugins.list_opts(), glance_download.list_opts())
 
 
 def list_stream_opts():

@@ -17,9 +17,30 @@ import webob.exc
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
-# Images API v2 minor versions this server implements, oldest first.
-# 2.1-2.5: members, tasks, community visibility; 2.7: os_hidden and multihash.
-MINOR_VERSIONS = list(range(0, 8))
+# The Images API v2 minor versions this server implements, and what each adds (from
+# upstream's API reference). A version is advertised only when its features are here:
+# glance/tests/functional/v2/test_versions.py walks them on a running server. 2.16 and
+# later (new location APIs, ...) are not implemented, so not advertised.
+VERSION_FEATURES = {
+    0: 'images, image data, tags, schemas',
+    1: 'image members',
+    2: 'image member status',
+    3: 'image list filters and sorting',
+    4: 'tasks (/v2/tasks)',
+    5: 'community visibility',
+    6: 'interoperable image import: stage, import, GET /v2/info/import',
+    7: 'os_hidden and the multihash (os_hash_algo, os_hash_value)',
+    8: 'multiple stores: GET /v2/info/stores, X-Image-Meta-Store, OpenStack-image-store-ids',
+    9: 'import into several stores (stores, all_stores, all_stores_must_succeed), '
+       'copy-image, os_glance_importing_to_stores / os_glance_failed_import',
+    10: 'DELETE /v2/stores/{store_id}/{image_id}',
+    11: 'the import lock (os_glance_import_task)',
+    12: 'GET /v2/images/{image_id}/tasks',
+    13: 'GET /v2/info/usage',
+    14: 'the cache API (/v2/cache)',
+    15: 'GET /v2/info/stores/detail',
+}
+MINOR_VERSIONS = sorted(VERSION_FEATURES)
 CURRENT_MINOR = MINOR_VERSIONS[-1]
 
 versions_opts = [

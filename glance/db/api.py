@@ -480,14 +480,30 @@ def image_storage_used(owner):
             models.Image.status.in_(('active', 'saving', 'deactivated'))).scalar()
 
 
+def image_usage(owner):
+    """What a project's images use: (bytes stored, images, bytes staged, images uploading)."""
+    with _session() as session:
+        live = sa.and_(models.Image.owner == owner, models.Image.deleted.is_(False))
+        stored = session.query(sa.func.coalesce(sa.func.sum(models.Image.size), 0)).filter(
+            live, models.Image.status.in_(('active', 'saving', 'deactivated'))).scalar()
+        count = session.query(sa.func.count(models.Image.id)).filter(live).scalar()
+        staged, uploading = session.query(
+            sa.func.coalesce(sa.func.sum(models.Image.size), 0),
+            sa.func.count(models.Image.id)).filter(
+            live, models.Image.status.in_(('uploading', 'importing', 'saving'))).one()
+        return int(stored), int(count), int(staged), int(uploading)
+
+
 @_retry
-def image_activate(image_id, values, location, pieces=None):
+def image_activate(image_id, values, location, pieces=None, from_state='saving',
+                   properties=None):
     """Finish an upload in one transaction: record the location, set the image active.
 
     ``pieces`` is the piece map to record with it (glance.common.pieces.PieceMap's
-    ``as_values()``).
+    ``as_values()``). ``properties`` (name to value, None to remove) are changed with it
+    (an import's os_glance_* bookkeeping).
 
-    Conflict if the image is no longer saving (deleted or reset meanwhile).
+    Conflict if the image is no longer ``from_state`` (deleted or reset meanwhile).
     """
     with _session(write=True) as session:
         if pieces is not None:
@@ -495,8 +511,10 @@ def image_activate(image_id, values, location, pieces=None):
             session.execute(sa.insert(_PIECES).values(image_id=image_id,
                                                       created_at=models.now(), **pieces))
         image = _get_image(session, image_id)
-        if image.status != 'saving':
-            raise exception.Conflict('Image %s is %s, not saving.' % (image_id, image.status))
+        if image.status != from_state:
+            raise exception.Conflict('Image %s is %s, not %s.'
+                                     % (image_id, image.status, from_state))
+        _change_properties(image, properties or {})
         for key, value in values.items():
             setattr(image, key, value)
         image.status = 'active'
@@ -506,6 +524,47 @@ def image_activate(image_id, values, location, pieces=None):
         image.locations.append(models.ImageLocation(
             value=location['url'], meta_data=jsonutils.dumps(location['metadata']),
             status='active'))
+        session.flush()
+        return _image_dict(image)
+
+
+def _change_properties(image, changes):
+    """Set (or, for a None value, remove) some properties of an ORM image."""
+    current = {p.name: p for p in image.properties}
+    for name, value in changes.items():
+        if value is None:
+            if name in current:
+                image.properties.remove(current[name])
+        elif name in current:
+            current[name].value = value
+        else:
+            image.properties.append(models.ImageProperty(name=name, value=value))
+
+
+@_retry
+def image_change_properties(image_id, changes, values=None, from_state=None, expect=None):
+    """Set or remove (value None) some properties, and optionally columns, in one transaction.
+
+    ``from_state`` (a status or a tuple of them) and ``expect`` ({property: value or None
+    for absent}) are compare-and-set conditions: Conflict if the image no longer matches
+    them. This is how the import lock (``os_glance_import_task``) is taken and released.
+    """
+    if isinstance(from_state, str):
+        from_state = (from_state,)
+    with _session(write=True) as session:
+        image = _get_image(session, image_id)
+        if from_state is not None and image.status not in from_state:
+            raise exception.Conflict('Image %s is %s, not %s.'
+                                     % (image_id, image.status, ' or '.join(from_state)))
+        current = {p.name: p.value for p in image.properties}
+        for name, value in (expect or {}).items():
+            if current.get(name) != value:
+                raise exception.Conflict('Image %s has %s=%s.'
+                                         % (image_id, name, current.get(name)))
+        for key, value in (values or {}).items():
+            setattr(image, key, value)
+        _change_properties(image, changes)
+        image.updated_at = models.now()
         session.flush()
         return _image_dict(image)
 
@@ -631,6 +690,115 @@ def image_member_delete(image_id, member):
             image_id=image_id, member=member).delete()
         if not count:
             raise exception.MemberNotFound(image_id=image_id, member_id=member)
+
+
+# --- tasks --------------------------------------------------------------------------------
+
+_TASK_SORT_KEYS = ('created_at', 'updated_at', 'id', 'type', 'status', 'expires_at')
+
+
+def _task_dict(task):
+    result = {c.name: getattr(task, c.name) for c in models.Task.__table__.columns}
+    for name in ('input', 'result'):
+        result[name] = jsonutils.loads(result[name]) if result[name] else None
+    return result
+
+
+def _get_task(session, task_id):
+    task = session.query(models.Task).filter_by(id=task_id, deleted=False).first()
+    if task is None:
+        raise exception.TaskNotFound(task_id=task_id)
+    return task
+
+
+@_retry
+def task_create(values):
+    """Insert a task; ``input`` and ``result`` are JSON-able values."""
+    values = dict(values)
+    for name in ('input', 'result'):
+        if values.get(name) is not None:
+            values[name] = jsonutils.dumps(values[name])
+    with _session(write=True) as session:
+        task = models.Task(**values)
+        session.add(task)
+        session.flush()
+        return _task_dict(task)
+
+
+def task_get(task_id):
+    with _session() as session:
+        return _task_dict(_get_task(session, task_id))
+
+
+@_retry
+def task_update(task_id, values, from_status=None):
+    """Update a task's columns; ``from_status`` (one status or a tuple) is compare-and-set.
+
+    Conflict if the task is no longer in ``from_status``: another worker (or housekeeping)
+    changed it first.
+    """
+    values = dict(values)
+    for name in ('input', 'result'):
+        if name in values and values[name] is not None:
+            values[name] = jsonutils.dumps(values[name])
+    if isinstance(from_status, str):
+        from_status = (from_status,)
+    with _session(write=True) as session:
+        task = _get_task(session, task_id)
+        if from_status is not None and task.status not in from_status:
+            raise exception.Conflict('Task %s is %s, not %s.'
+                                     % (task_id, task.status, ' or '.join(from_status)))
+        for key, value in values.items():
+            setattr(task, key, value)
+        task.updated_at = models.now()
+        session.flush()
+        return _task_dict(task)
+
+
+def task_get_all(owner=None, filters=None, marker=None, limit=None, sort_key='created_at',
+                 sort_dir='desc'):
+    """Tasks (not deleted), of ``owner`` unless None (an admin), newest first by default.
+
+    ``filters`` maps ``type`` / ``status`` / ``image_id`` to the value to match.
+    """
+    if sort_key not in _TASK_SORT_KEYS:
+        raise exception.InvalidSortKey(key=sort_key)
+    with _session() as session:
+        query = session.query(models.Task).filter_by(deleted=False)
+        if owner is not None:
+            query = query.filter_by(owner=owner)
+        for name, value in (filters or {}).items():
+            query = query.filter(getattr(models.Task, name) == value)
+        marker_task = None
+        if marker is not None:
+            marker_task = query.filter_by(id=marker).first()
+            if marker_task is None:
+                raise exception.TaskNotFound(task_id=marker)
+        keys, dirs = [sort_key], [sort_dir]
+        if sort_key != 'id':
+            keys.append('id')
+            dirs.append(sort_dir)
+        query = sqlalchemyutils.paginate_query(query, models.Task, limit, keys,
+                                               marker=marker_task, sort_dirs=dirs)
+        return [_task_dict(task) for task in query.all()]
+
+
+def tasks_in_status(statuses):
+    """Every live task in one of ``statuses`` (for housekeeping)."""
+    with _session() as session:
+        query = session.query(models.Task).filter(models.Task.deleted == sa.false(),
+                                                  models.Task.status.in_(statuses))
+        return [_task_dict(task) for task in query.all()]
+
+
+@_retry
+def tasks_delete_expired(now):
+    """Soft-delete the tasks whose ``expires_at`` has passed; returns how many."""
+    with _session(write=True) as session:
+        return session.query(models.Task).filter(
+            models.Task.deleted == sa.false(), models.Task.expires_at.isnot(None),
+            models.Task.expires_at <= now).update(
+                {'deleted': True, 'deleted_at': now}, synchronize_session=False)
 
 
 # --- cache invalidations ------------------------------------------------------------------

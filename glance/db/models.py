@@ -157,6 +157,8 @@ class Task(_Timestamps, Base):
     __table_args__ = (
         sa.Index('ix_tasks_owner', 'owner'),
         sa.Index('ix_tasks_status', 'status'),
+        sa.Index('ix_tasks_image_id', 'image_id'),
+        sa.Index('ix_tasks_expires_at', 'expires_at'),
     )
 
     id = sa.Column(sa.String(36), primary_key=True)
@@ -170,6 +172,11 @@ class Task(_Timestamps, Base):
     input = sa.Column(sa.Text)
     result = sa.Column(sa.Text)
     message = sa.Column(sa.Text)
+    # The process running the task ("host:pid:boot"), its last sign of life and the bytes it
+    # has done: housekeeping fails a task whose runner is gone (glance.image.task_runner).
+    holder = sa.Column(sa.String(255))
+    heartbeat_at = sa.Column(sa.DateTime)
+    progress = sa.Column(sa.BigInteger)
 
 
 class CacheInvalidation(Base):

@@ -66,6 +66,20 @@ def holder_id():
     return '%s:%d:%s' % (socket.gethostname(), os.getpid(), boot_id())
 
 
+class Heartbeat:
+    """Called on every chunk of data written: marks the image's progress now and then."""
+
+    def __init__(self, image_id):
+        self.image_id = image_id
+        self.last = time.monotonic()
+
+    def __call__(self):
+        now = time.monotonic()
+        if now - self.last >= CONF.upload_heartbeat_interval:
+            self.last = now
+            db_api.image_update(self.image_id, {'upload_heartbeat_at': models.now()})
+
+
 class _LimitedReader:
     """The request body as chunks, stopping at the size cap, the quota and Content-Length."""
 
@@ -257,16 +271,8 @@ def upload(context, image_id, body, size, store=None):
     db_api.image_update(image_id, {'status': 'saving', 'upload_holder': holder,
                                    'upload_heartbeat_at': models.now(), 'size': size},
                         from_state='queued')
-    last_beat = [time.monotonic()]
-
-    def heartbeat():
-        now = time.monotonic()
-        if now - last_beat[0] >= CONF.upload_heartbeat_interval:
-            last_beat[0] = now
-            db_api.image_update(image_id, {'upload_heartbeat_at': models.now()})
-
     reader = _LimitedReader(body, limit if size is None else min(limit, size), limit_error,
-                            heartbeat)
+                            Heartbeat(image_id))
     location = None
     try:
         (url, written, checksum, multihash, metadata), piece_map, inspector = _store(

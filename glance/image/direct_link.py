@@ -127,7 +127,7 @@ def _location_links(image, client_addr):
     """(links, whether a file location was withheld because of [direct_link] file_clients)."""
     result = []
     withheld = False
-    for location in image['locations']:
+    for location in backend.by_weight(image['locations']):
         kind = backend.backend_type(location['metadata'].get('store'))
         if kind == 'file' and not _in_networks(client_addr, _file_clients()):
             withheld = True

@@ -67,6 +67,21 @@ class ImagePolicy:
     def upload(self):
         self._enforce('upload_image')
 
+    def stage(self):
+        self._enforce('stage_image')
+
+    def import_data(self):
+        self._enforce('import_image')
+
+    def copy(self):
+        self._enforce('copy_image')
+
+    def delete_from_store(self):
+        self._enforce('delete_image_location')
+
+    def tasks(self):
+        self._enforce('get_image_tasks')
+
     def direct_link(self):
         self._enforce('get_image_direct_link')
 
@@ -83,6 +98,8 @@ _VERBS = {
     'deactivate': 'deactivate', 'reactivate': 'reactivate', 'download_image': 'download',
     'publicize_image': 'publicize', 'communitize_image': 'communitize',
     'get_image_direct_link': 'get a direct link to',
+    'stage_image': 'stage data of', 'import_image': 'import data into',
+    'copy_image': 'copy the data of', 'delete_image_location': "delete a store's copy of", 'get_image_tasks': 'list the tasks of',
 }
 
 

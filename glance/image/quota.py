@@ -1,9 +1,11 @@
 """Per-image and per-project limits, each answered with 413 and a message saying which."""
 
 from oslo_config import cfg
+from oslo_utils import units
 
 from glance.common import exception
 from glance.db import api as db_api
+from glance import policy
 
 CONF = cfg.CONF
 
@@ -55,6 +57,21 @@ def check_image_count(owner):
         raise exception.LimitExceeded(
             reason='Project %s already owns the maximum of %d images.'
                    % (owner, CONF.image_count_quota))
+
+
+def usage(context):
+    """The ``GET /v2/info/usage`` body for the caller's project, as upstream (sizes in MiB;
+    a limit of -1 is no limit)."""
+    policy.enforce(context, 'get_usage', {'project_id': context.project_id})
+    CONF.import_opt('user_storage_quota', 'glance.image.data')
+    stored, count, staged, uploading = db_api.image_usage(context.project_id)
+    size_limit = CONF.user_storage_quota // units.Mi if CONF.user_storage_quota else -1
+    return {'usage': {
+        'image_size_total': {'limit': size_limit, 'usage': stored // units.Mi},
+        'image_count_total': {'limit': CONF.image_count_quota, 'usage': count},
+        'image_stage_total': {'limit': size_limit, 'usage': staged // units.Mi},
+        'image_count_uploading': {'limit': -1, 'usage': uploading},
+    }}
 
 
 def list_opts():

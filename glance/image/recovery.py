@@ -1,4 +1,4 @@
-"""Housekeeping in glance-api: recover dead uploads, finish deferred data deletes.
+"""Housekeeping in glance-api: recover dead uploads and imports, finish deferred data deletes.
 
 ``run_once`` runs at start and then every ``housekeeping_interval`` seconds, in one worker
 per host (glance.common.background):
@@ -6,6 +6,12 @@ per host (glance.common.background):
 * an image in ``saving`` whose uploading process is gone (same host: its pid is dead or the
   host rebooted; any host: no progress for ``upload_stale_after`` seconds) goes back to
   ``queued`` and the partial data is deleted;
+* an image in ``uploading`` whose staging process is gone goes back to ``queued`` and the
+  partial staged data is removed;
+* a task whose worker is gone fails, and its import is undone (glance.image.task_runner);
+  tasks past their ``expires_at`` are deleted;
+* staged data no import will use (its image was deleted, or is neither staging nor
+  importing) is removed;
 * locations left ``pending_delete`` (by ``delayed_delete`` after ``scrub_time``, or by a
   delete whose backend call failed) have their data deleted and are marked ``deleted``;
 * cache evictions a glance-stream node missed are delivered again.
@@ -28,6 +34,9 @@ from glance.db import api as db_api
 from glance.db import models
 from glance.image import cache_coherence
 from glance.image import data
+from glance.image import imports
+from glance.image import staging
+from glance.image import task_runner
 from glance.store import backend
 
 CONF = cfg.CONF
@@ -56,19 +65,28 @@ def _pid_alive(pid):
     return True
 
 
-def holder_gone(image, now=None):
+def process_gone(holder, beat, stale_after, now=None):
+    """True if the process ``holder`` ("host:pid:boot"), last heard of at ``beat``, is gone.
+
+    Silence for ``stale_after`` seconds says so on any host; on this host a dead pid or a
+    reboot says so at once.
+    """
     now = now or models.now()
-    beat = image.get('upload_heartbeat_at')
-    if beat is None or now - beat > datetime.timedelta(seconds=CONF.upload_stale_after):
+    if beat is None or now - beat > datetime.timedelta(seconds=stale_after):
         return True
     try:
-        host, pid, boot = (image.get('upload_holder') or '').split(':', 2)
+        host, pid, boot = (holder or '').split(':', 2)
         pid = int(pid)
     except ValueError:
         return True
     if host != socket.gethostname():
-        return False  # another host's upload: only its silence tells
+        return False  # another host's process: only its silence tells
     return boot != data.boot_id() or not _pid_alive(pid)
+
+
+def holder_gone(image, now=None):
+    return process_gone(image.get('upload_holder'), image.get('upload_heartbeat_at'),
+                        CONF.upload_stale_after, now)
 
 
 def recover_uploads():
@@ -110,9 +128,61 @@ def scrub():
     return scrubbed
 
 
+def recover_stages():
+    """Stages whose writer died: the image back to queued, the partial staged data removed."""
+    recovered = 0
+    for image in db_api.images_in_status('uploading'):
+        if not image.get('upload_holder') or not holder_gone(image):
+            continue  # staged completely (waiting for its import), or still being written
+        try:
+            db_api.image_update(image['id'], {'status': 'queued', 'upload_holder': None,
+                                              'upload_heartbeat_at': None, 'size': None},
+                                from_state='uploading')
+        except (exception.Conflict, exception.ImageNotFound):
+            continue
+        staging.remove(image['id'])
+        LOG.warning('Recovered image %s: its staging by %s died; it is queued again',
+                    image['id'], image.get('upload_holder'))
+        recovered += 1
+    return recovered
+
+
+def clean_staging(grace=600):
+    """Remove staged data no stage or import will use: its image is gone, or neither
+    staging nor importing any more (deleted while staged, say). Files younger than
+    ``grace`` seconds are left alone, whatever they are."""
+    removed = 0
+    for image_id, path, age in staging.staged_images():
+        if age < grace:
+            continue
+        try:
+            image = db_api.image_get(image_id)
+        except exception.ImageNotFound:
+            image = None
+        if image is not None and image['status'] in ('uploading', 'importing'):
+            continue
+        try:
+            os.unlink(path)
+        except OSError as e:
+            LOG.error('Could not remove stale staged data %s: %s', path, e)
+            continue
+        LOG.warning('Removed staged data of image %s, which no import will use', image_id)
+        removed += 1
+    return removed
+
+
+def recover_tasks():
+    """Fail the tasks whose worker died (undoing their imports), delete expired tasks."""
+    def gone(holder, beat):
+        return process_gone(holder, beat, CONF.task.stale_after)
+    return task_runner.recover(imports.cleanups(), gone) + task_runner.expire()
+
+
 def run_once():
     try:
-        return recover_uploads(), scrub(), cache_coherence.retry_pending()
+        return (recover_uploads() + recover_stages() + recover_tasks() + clean_staging(),
+                scrub(),
+                cache_coherence.retry_pending())
     except Exception:
         LOG.exception('Housekeeping sweep failed; it runs again in %ss',
                       CONF.housekeeping_interval)

@@ -160,6 +160,29 @@ def delete(context, image_id):
     return deleted
 
 
+def delete_from_store(context, image_id, store_id):
+    """Delete an active image's copy in one store; the image keeps its other copies."""
+    image, policy = get_for(context, image_id)
+    policy.delete_from_store()
+    if store_id not in CONF.enabled_backends:
+        raise exception.NotFound('There is no store %s.' % store_id)
+    if image['status'] != 'active':
+        raise exception.Conflict('Image %s is %s: data is removed from a store only of an '
+                                 'active image.' % (image_id, image['status']))
+    if image['properties'].get('os_glance_import_task'):
+        raise exception.Conflict('Image %s is being imported.' % image_id)
+    stores = [loc['metadata'].get('store') for loc in image['locations']]
+    if store_id not in stores:
+        raise exception.NotFound('Image %s has no data in store %s.' % (image_id, store_id))
+    if set(stores) == {store_id}:
+        raise exception.Conflict('Store %s holds the only copy of image %s: delete the image '
+                                 'instead.' % (store_id, image_id))
+    locations.delete_store_copy(image, store_id)
+    cache_coherence.invalidate(image_id)
+    LOG.info('Image %s: its copy in store %s was deleted by project %s', image_id, store_id,
+             context.project_id)
+
+
 def deactivate(context, image_id):
     image, policy = get_for(context, image_id)
     policy.deactivate()

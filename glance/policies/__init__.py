@@ -7,6 +7,7 @@ from glance.policies import cache
 from glance.policies import image
 from glance.policies import image_member
 from glance.policies import metadef
+from glance.policies import task
 
 
 def list_rules():
@@ -16,4 +17,5 @@ def list_rules():
         image.list_rules(),
         image_member.list_rules(),
         metadef.list_rules(),
+        task.list_rules(),
     ))

@@ -91,10 +91,69 @@ def check_backend(name):
     return name
 
 
-def stores_info():
-    """The ``GET /v2/info/stores`` body: backend names, descriptions, the default."""
+def store_weight(name):
+    """A store's ``weight`` (glance_store's option in its section): higher is preferred."""
+    return getattr(getattr(CONF, name, None), 'weight', 0) or 0
+
+
+def by_weight(locations):
+    """Locations, the one in the store of highest weight first (config order for a tie)."""
+    order = {name: i for i, name in enumerate(CONF.enabled_backends)}
+    return sorted(locations, key=lambda loc: (
+        -store_weight(loc['metadata'].get('store')),
+        order.get(loc['metadata'].get('store'), len(order))))
+
+
+def _stores_by_weight():
+    names = list(CONF.enabled_backends)
+    return sorted(names, key=lambda name: (-store_weight(name), names.index(name)))
+
+
+# What ``GET /v2/info/stores/detail`` shows of each store kind: settings an operator may
+# publish, never a credential or an address with one.
+_DETAIL = {
+    'file': {'datadir': 'filesystem_store_datadir', 'chunk_size': 'filesystem_store_chunk_size',
+             'thin_provisioning': 'filesystem_thin_provisioning'},
+    'rbd': {'pool': 'rbd_store_pool', 'chunk_size': 'rbd_store_chunk_size',
+            'thin_provisioning': 'rbd_thin_provisioning'},
+    'swift': {'container': 'swift_store_container',
+              'large_object_size': 'swift_store_large_object_size',
+              'large_object_chunk_size': 'swift_store_large_object_chunk_size'},
+    's3': {'bucket': 's3_store_bucket',
+           'large_object_size': 's3_store_large_object_size',
+           'large_object_chunk_size': 's3_store_large_object_chunk_size'},
+    'http': {},
+    'cinder': {'volume_type': 'cinder_volume_type'},
+}
+
+
+def stores_detail():
+    """The ``GET /v2/info/stores/detail`` body (admins): type, weight and safe settings."""
     stores = []
-    for name in CONF.enabled_backends:
+    for name in _stores_by_weight():
+        kind = backend_type(name)
+        section = getattr(CONF, name, None)
+        entry = {'id': name, 'type': kind, 'weight': store_weight(name), 'properties': {}}
+        description = getattr(section, 'store_description', None)
+        if description:
+            entry['description'] = description
+        if name == default_backend():
+            entry['default'] = True
+        for shown, option in _DETAIL.get(kind, {}).items():
+            value = getattr(section, option, None)
+            if value is not None:
+                entry['properties'][shown] = value
+        stores.append(entry)
+    return {'stores': stores}
+
+
+def stores_info():
+    """The ``GET /v2/info/stores`` body: backend names, descriptions, the default.
+
+    Ordered by store weight, highest first, as upstream.
+    """
+    stores = []
+    for name in _stores_by_weight():
         entry = {'id': name}
         description = getattr(getattr(CONF, name, None), 'store_description', None)
         if description:

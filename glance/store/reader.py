@@ -46,7 +46,8 @@ corruptions = collections.Counter()  # image id -> mismatches seen by this proce
 
 
 def first_location(image):
-    for location in image['locations']:
+    """The location to read: the one in the store of highest weight."""
+    for location in backend.by_weight(image['locations']):
         if location.get('status', 'active') == 'active':
             return location
     raise exception.NotFound('Image %s has no data.' % image['id'])

@@ -8,6 +8,7 @@ keystonemiddleware's auth_token set after validating the token; ``unauthenticate
 
 from oslo_config import cfg
 from oslo_log import log as logging
+from oslo_serialization import jsonutils
 import webob.dec
 import webob.exc
 
@@ -61,6 +62,25 @@ def _identity_problem(ctx):
     return None
 
 
+def _service_catalog(req):
+    """The caller's service catalog (keystonemiddleware's X-Service-Catalog), or None.
+
+    glance-download finds the other region's Images API in it. In the keystone flavor
+    keystonemiddleware sets it from the token (a client's own header is removed); in the
+    noauth flavor, where every caller is trusted, the client may send one.
+    """
+    header = req.headers.get('X-Service-Catalog')
+    if not header:
+        return None
+    try:
+        catalog = jsonutils.loads(header)
+    except ValueError:
+        raise webob.exc.HTTPBadRequest(explanation='X-Service-Catalog is not JSON.')
+    if isinstance(catalog, dict):  # the v2 shape keystonemiddleware may give
+        catalog = catalog.get('serviceCatalog') or catalog.get('catalog') or []
+    return catalog if isinstance(catalog, list) else None
+
+
 class ContextMiddleware(_ContextFilter):
     """Context from the headers keystonemiddleware set."""
 
@@ -69,7 +89,8 @@ class ContextMiddleware(_ContextFilter):
             if CONF.allow_anonymous_access:
                 return context.RequestContext(read_only=True, is_admin=False, roles=[])
             raise webob.exc.HTTPUnauthorized()
-        ctx = context.RequestContext.from_environ(req.environ)
+        ctx = context.RequestContext.from_environ(
+            req.environ, service_catalog=_service_catalog(req))
         return ctx
 
 
@@ -89,6 +110,7 @@ class UnauthenticatedContextMiddleware(_ContextFilter):
             project_id=req.headers.get('X-Project-Id') or CONF.noauth_project_id,
             user_id=req.headers.get('X-User-Id') or CONF.noauth_user_id,
             roles=roles,
+            service_catalog=_service_catalog(req),
             request_id=req.environ.get('openstack.request_id'))
 
 

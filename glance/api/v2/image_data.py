@@ -1,4 +1,5 @@
-"""``PUT`` and ``GET /v2/images/{id}/file``, and ``GET /v2/info/stores``.
+"""``PUT`` and ``GET /v2/images/{id}/file``, ``/v2/info/stores[/detail]`` and
+``DELETE /v2/stores/{store_id}/{image_id}``.
 
 Uploads stream through glance-api into the store (glance.image.data). Downloads are checked
 here (policy, visibility, status) and then, with ``download_mode = redirect``, answered with
@@ -18,6 +19,7 @@ from glance.common import stream_nodes as nodes
 from glance.common import ticket
 from glance.image import data
 from glance.image import download
+from glance.image import service
 from glance.store import backend
 from glance.store import reader
 from glance.store import response
@@ -57,6 +59,15 @@ class Controller:
     def stores(self, req):
         return backend.stores_info()
 
+    def stores_detail(self, req):
+        from glance import policy
+        policy.enforce(req.context, 'stores_info_detail',
+                       {'project_id': req.context.project_id})
+        return backend.stores_detail()
+
+    def delete_from_store(self, req, store_id, image_id):
+        service.delete_from_store(req.context, image_id, store_id)
+
 
 class RequestDeserializer:
 
@@ -77,6 +88,9 @@ class RequestDeserializer:
 class ResponseSerializer:
 
     def upload(self, resp, result):
+        resp.status_int = 204
+
+    def delete_from_store(self, resp, result):
         resp.status_int = 204
 
 

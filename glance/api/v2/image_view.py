@@ -48,6 +48,10 @@ def show(image, context=None):
         'file': '/v2/images/%s/file' % image['id'],
         'schema': '/v2/schemas/image',
     })
+    stores = [loc['metadata'].get('store') for loc in image['locations']
+              if loc['metadata'].get('store')]
+    if stores:
+        view['stores'] = ','.join(dict.fromkeys(stores))
     if context is not None:
         view.update(direct_link.visible_locations(context, image))
     return view

@@ -14,6 +14,7 @@ from glance.api.v2 import image_schema
 from glance.api.v2 import image_view
 from glance.api.v2 import list_params
 from glance.common import exception
+from glance.image import imports
 from glance.image import service
 
 CONF = cfg.CONF
@@ -79,6 +80,9 @@ class ResponseSerializer:
     def create(self, resp, image):
         resource.json_response(resp, image_view.show(image, _context(resp)), status=201)
         resp.location = '/v2/images/%s' % image['id']
+        # As upstream: how data may be imported into the new image, and into which stores.
+        resp.headers['OpenStack-image-import-methods'] = ','.join(imports.enabled_methods())
+        resp.headers['OpenStack-image-store-ids'] = ','.join(CONF.enabled_backends)
 
     def show(self, resp, image):
         resource.json_response(resp, image_view.show(image, _context(resp)))

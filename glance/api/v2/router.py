@@ -5,6 +5,7 @@ from glance.api.v2 import cache
 from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
 from glance.api.v2 import image_direct_link
+from glance.api.v2 import image_import
 from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
@@ -15,6 +16,7 @@ from glance.api.v2 import metadef_resource_types
 from glance.api.v2 import metadef_schemas
 from glance.api.v2 import metadef_tags
 from glance.api.v2 import schemas
+from glance.api.v2 import tasks
 from glance.image import property_protections
 from glance.store import backend
 
@@ -32,7 +34,7 @@ class API:
     def build():
         router = resource.Router()
         schemas_resource = schemas.create_resource()
-        for name in ('image', 'images', 'member', 'members'):
+        for name in ('image', 'images', 'member', 'members', 'task', 'tasks'):
             router.connect('/v2/schemas/%s' % name, schemas_resource, name, 'GET')
 
         images_resource = images.create_resource()
@@ -46,8 +48,24 @@ class API:
         router.connect('/v2/images/{image_id}/file', data_resource, 'upload', 'PUT')
         router.connect('/v2/images/{image_id}/file', data_resource, 'download', 'GET')
         router.connect('/v2/info/stores', data_resource, 'stores', 'GET')
+        router.connect('/v2/info/stores/detail', data_resource, 'stores_detail', 'GET')
+        router.connect('/v2/stores/{store_id}/{image_id}', data_resource, 'delete_from_store',
+                       'DELETE')
         router.connect('/v2/images/{image_id}/direct-link', image_direct_link.create_resource(),
                        'show', 'GET')
+
+        import_resource = image_import.create_resource()
+        router.connect('/v2/images/{image_id}/stage', import_resource, 'stage', 'PUT')
+        router.connect('/v2/images/{image_id}/import', import_resource, 'import_image',
+                       'POST')
+        router.connect('/v2/info/import', import_resource, 'info', 'GET')
+        router.connect('/v2/info/usage', import_resource, 'usage', 'GET')
+
+        tasks_resource = tasks.create_resource()
+        router.connect('/v2/tasks', tasks_resource, 'index', 'GET')
+        router.connect('/v2/tasks', tasks_resource, 'create', 'POST')
+        router.connect('/v2/tasks/{task_id}', tasks_resource, 'show', 'GET')
+        router.connect('/v2/images/{image_id}/tasks', tasks_resource, 'image_tasks', 'GET')
 
         members_resource = image_members.create_resource()
         router.connect('/v2/images/{image_id}/members', members_resource, 'index', 'GET')

@@ -1,4 +1,4 @@
-"""``GET /v2/schemas/{image,images,member,members}``: the JSON schemas clients validate with."""
+"""``GET /v2/schemas/{image,images,member,members,task,tasks}``: the JSON schemas clients validate with."""
 
 from glance.api import resource
 
@@ -21,6 +21,14 @@ class Controller:
     def members(self, req):
         from glance.api.v2 import member_schema
         return member_schema.get_collection_schema()
+
+    def task(self, req):
+        from glance.api.v2 import task_schema
+        return task_schema.get_schema()
+
+    def tasks(self, req):
+        from glance.api.v2 import task_schema
+        return task_schema.get_collection_schema()
 
 
 def create_resource():
