@@ -15,8 +15,8 @@ from glance.common import wsgi
 from glance.db import api as db_api
 from glance.image import data
 from glance.image import direct_link
-from glance.image import import_plugins
 from glance.image import glance_download
+from glance.image import import_plugins
 from glance.image import imports
 from glance.image import inspection
 from glance.image import property_protections

@@ -342,11 +342,11 @@ class FileSlice(collections.namedtuple('FileSlice', 'fd offset length')):
 
 
 class SliceBody:
-    """A response body made of parts that are bytes or FileSlices (e.g. a cache file read
-    while it is being filled).
+    """A response body made of parts that are bytes or FileSlices.
 
-    ZeroCopy sends the FileSlices with sendfile. Iterated like any WSGI body (by another
-    server, or a middleware that reads the body), it reads them into bytes. ``prime()``
+    Such as a cache file read while it is being filled. ZeroCopy sends the FileSlices
+    with sendfile. Iterated like any WSGI body (by another server, or a middleware that
+    reads the body), it reads them into bytes. ``prime()``
     reads the first part ahead, so that an error before any byte is raised before the
     status line is sent.
     """

@@ -86,8 +86,10 @@ def properties_to_inject(roles):
 
 
 def run(image, path, inject, progress):
-    """Apply the enabled plugins to an image's staged data (the file at ``path``); returns
-    the image as it is now."""
+    """Apply the enabled plugins to an image's staged data (the file at ``path``).
+
+    Returns the image as it is now.
+    """
     if enabled('image_decompression') and image['container_format'] != 'compressed':
         _decompress(image, path, progress)
     if enabled('image_conversion'):

@@ -39,7 +39,6 @@ from oslo_log import log as logging
 
 from glance.common import exception
 from glance.db import api as db_api
-from glance.db import models
 from glance.image import data
 from glance.image import glance_download
 from glance.image import import_plugins
@@ -167,8 +166,10 @@ def _check_status(request, image):
 
 
 def _check_lock(image):
-    """The task holding the image's import lock, if it may be taken over (it ended, or is
-    gone); Conflict if that task still runs."""
+    """The task holding the image's import lock, if it may be taken over.
+
+    It may when it ended, or is gone; Conflict if that task still runs.
+    """
     holder = image['properties'].get(LOCK)
     if holder:
         try:
@@ -227,6 +228,7 @@ def import_image(context, image_id, body, stores_header=None):
         raise
     LOG.info('Image %s: %s import into %s as task %s', image_id, request['method'],
              ', '.join(stores), task['id'])
+
     def work(task, progress):
         return run(task, progress, remote=remote)  # the token stays in this worker
     task_runner.start(task, work, abandon, data.holder_id())

@@ -30,7 +30,6 @@ def delete_data(image):
         db_api.image_location_set_status(location['id'], 'deleted')
 
 
-
 def delete_store_copy(image, store_id):
     """Delete the image's locations in one store: marked pending_delete, then the data."""
     found = [loc for loc in image['locations'] if loc['metadata'].get('store') == store_id]

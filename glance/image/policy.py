@@ -99,7 +99,8 @@ _VERBS = {
     'publicize_image': 'publicize', 'communitize_image': 'communitize',
     'get_image_direct_link': 'get a direct link to',
     'stage_image': 'stage data of', 'import_image': 'import data into',
-    'copy_image': 'copy the data of', 'delete_image_location': "delete a store's copy of", 'get_image_tasks': 'list the tasks of',
+    'copy_image': 'copy the data of', 'delete_image_location': "delete a store's copy of",
+    'get_image_tasks': 'list the tasks of',
 }
 
 

@@ -60,8 +60,10 @@ def check_image_count(owner):
 
 
 def usage(context):
-    """The ``GET /v2/info/usage`` body for the caller's project, as upstream (sizes in MiB;
-    a limit of -1 is no limit)."""
+    """The ``GET /v2/info/usage`` body for the caller's project, as upstream.
+
+    Sizes are in MiB; a limit of -1 is no limit.
+    """
     policy.enforce(context, 'get_usage', {'project_id': context.project_id})
     CONF.import_opt('user_storage_quota', 'glance.image.data')
     stored, count, staged, uploading = db_api.image_usage(context.project_id)

@@ -148,9 +148,11 @@ def recover_stages():
 
 
 def clean_staging(grace=600):
-    """Remove staged data no stage or import will use: its image is gone, or neither
-    staging nor importing any more (deleted while staged, say). Files younger than
-    ``grace`` seconds are left alone, whatever they are."""
+    """Remove staged data no stage or import will use.
+
+    That is: its image is gone, or neither staging nor importing any more (deleted while
+    staged, say). Files younger than ``grace`` seconds are left alone, whatever they are.
+    """
     removed = 0
     for image_id, path, age in staging.staged_images():
         if age < grace:

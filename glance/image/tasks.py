@@ -45,8 +45,10 @@ def list_tasks(context, filters=None, marker=None, limit=None, sort_key='created
 
 
 def list_for_image(context, image_id):
-    """The tasks that worked on an image, newest first (the caller's own, or all for an
-    admin)."""
+    """The tasks that worked on an image, newest first.
+
+    The caller's own, or all of them for an admin.
+    """
     _image, image_policy = service.get_for(context, image_id)
     image_policy.get()
     image_policy.tasks()

@@ -1,4 +1,5 @@
-"""``GET /v2/schemas/{image,images,member,members,task,tasks}``: the JSON schemas clients validate with."""
+"""``GET /v2/schemas/{image,images,member,members,task,tasks}``: the JSON schemas clients
+validate with."""
 
 from glance.api import resource
 

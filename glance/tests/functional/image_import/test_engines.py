@@ -6,9 +6,9 @@ import hashlib
 import os
 import urllib.parse
 
+from glance.tests.functional.data import test_data_path
 from glance.tests.functional import engines
 from glance.tests.functional.image_import import base
-from glance.tests.functional.data import test_data_path
 from glance.tests.functional.image_import import source as source_server
 
 ADMIN = 'admin,member,reader'

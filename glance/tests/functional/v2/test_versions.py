@@ -153,4 +153,3 @@ class TestVersionsFollowFeatures(base.ImportTest):
                     minor, versions.VERSION_FEATURES[minor], e))
         # a version beyond the last one is not served
         self.call('GET', '/v2.%d/images' % (versions.CURRENT_MINOR + 1), 300)
-

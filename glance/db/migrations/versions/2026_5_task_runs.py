@@ -4,15 +4,15 @@ A task in ``processing`` records the process running it (``holder``, "host:pid:b
 heartbeat (``heartbeat_at``) and the bytes done so far (``progress``), so that housekeeping
 in any glance-api can tell a task whose worker died and fail it cleanly.
 
-Revision ID: 2026_4_task_runs
-Revises: 2026_3_metadefs
+Revision ID: 2026_5_task_runs
+Revises: 2026_4_binary_names
 """
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = '2026_4_task_runs'
-down_revision = '2026_3_metadefs'
+revision = '2026_5_task_runs'
+down_revision = '2026_4_binary_names'
 branch_labels = None
 depends_on = None
 
