@@ -16,17 +16,20 @@ import itertools
 import os
 import time
 
+from eventlet import tpool
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import units
 
 from glance.common import exception
+from glance.common import native
 from glance.db import api as db_api
 from glance.db import models
 from glance.image import data
 from glance.image import import_plugins
 from glance.image import inspection
 from glance.image import service
+from glance.store import backend
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -110,16 +113,21 @@ def write(image_id, chunks, disk_format):
         # once decompressed, as it is written to the stores.
         disk_format = None
     inspector = inspection.Inspection(disk_format)
+    # inspection in a native thread beside the writes, which are native too: the hub
+    # keeps reading the request and serving other clients
+    inspecting = backend.HashThread(inspector)
     written = 0
     try:
-        with open(target, 'wb') as f:
+        with open(target, 'wb', buffering=0) as f:
             for chunk in itertools.chain([first], chunks):
-                inspector.feed(chunk)
-                f.write(chunk)
+                inspecting.feed(chunk)
+                tpool.execute(native.write_all, f.fileno(), chunk)
                 written += len(chunk)
+        inspecting.finish(green=True)
         found, virtual_size = inspector.finish()
     except BaseException:
-        inspector.abandon()
+        if inspecting.thread.is_alive():
+            inspecting.feed(None)  # the thread drains its queue: this returns
         remove(image_id)
         raise
     return written, found, virtual_size

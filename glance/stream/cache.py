@@ -46,6 +46,7 @@ from oslo_log import log as logging
 from oslo_utils import units
 
 from glance.common import exception
+from glance.common import native
 from glance.common import pieces
 from glance.common import wsgi
 
@@ -571,10 +572,8 @@ class ImageCache:
         try:
             with open(incomplete, 'wb', buffering=0) as f:  # followers read what is written
                 for chunk in open_verified(image):
-                    # In a native thread: copying a piece into the page cache costs about
-                    # 1.3 s of CPU per GiB here, which on the hub would stall every other
-                    # request of this process (and the followers reading this fill).
-                    tpool.execute(_write_all, f.fileno(), chunk)
+                    # in a native thread: off the hub, which serves the followers
+                    tpool.execute(native.write_all, f.fileno(), chunk)
                     written += len(chunk)
                 if written != image['size']:
                     raise CacheFillFailed(image_id=image['id'])
@@ -891,12 +890,6 @@ class FileRange:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
-
-
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:  # a write may be short
-        view = view[os.write(fd, view):]
 
 
 def _describe(error):
