@@ -122,6 +122,12 @@ def _nullable(key):
     return IMAGES.c[key].nullable
 
 
+def _value(marker, key):
+    """The marker's value of ``key`` as a bound parameter (None stays None)."""
+    value = marker[key]
+    return None if value is None else sa.bindparam(None, value, type_=IMAGES.c[key].type)
+
+
 def _after(cols, values, desc, dialect):
     """Rows after ``values`` in the order of ``cols`` (all one direction, no NULL value).
 
@@ -150,7 +156,7 @@ def _segments(keys, dirs, marker, dialect):
     """
     desc = dirs[0] == 'desc'
     cols = [IMAGES.c[k] for k in keys]
-    values = None if marker is None else [marker[k] for k in keys]
+    values = None if marker is None else [_value(marker, k) for k in keys]
     if not _nullable(keys[0]):
         bound = [] if values is None else [_after(cols, values, desc, dialect)]
         return [(bound, _order(cols, desc))]
@@ -160,7 +166,7 @@ def _segments(keys, dirs, marker, dialect):
     segments = [others, nulls] if desc else [nulls, others]
     if values is None:
         return segments
-    if values[0] is None:
+    if values[0] is None:  # (a bound parameter is never None: only a NULL value is)
         start = segments.index(nulls)
         first = (nulls[0] + [_after(cols[1:], values[1:], desc, dialect)], nulls[1])
     else:
@@ -181,7 +187,7 @@ def _general(keys, dirs, marker):
         order_by.append(col.desc() if desc else col.asc())
         if marker is None:
             continue
-        value = marker[key]
+        value = _value(marker, key)
         if value is None:
             after = None if desc else col.is_not(None)
             equal = col.is_(None)
