@@ -11,7 +11,6 @@ Revises: 2026_3_metadefs
 """
 
 from alembic import op
-import sqlalchemy as sa
 
 revision = '2026_4_list_indexes'
 down_revision = '2026_3_metadefs'
