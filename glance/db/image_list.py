@@ -67,12 +67,12 @@ def sort_order(sort_keys=None, sort_dirs=None):
 
 
 def _is_member(project_id, member_status):
-    """The image is shared with the project: a correlated EXISTS, one probe of the
-    (image_id, member) key per shared image looked at.
+    """The image is shared with the project: a correlated EXISTS.
 
-    Not ``id IN (members of the project)``: inside the visibility OR, PostgreSQL hashes that
-    subquery and charges building the hash to every probe of an inner loop, so it turns a
-    tag filter's 100 index probes into a scan of every image.
+    One probe of the (image_id, member) key per shared image looked at. Not ``id IN
+    (members of the project)``: inside the visibility OR, PostgreSQL hashes that subquery
+    and charges building the hash to every probe of an inner loop, so it turns a tag
+    filter's 100 index probes into a scan of every image.
     """
     match = [_MEMBERS.c.image_id == IMAGES.c.id, _MEMBERS.c.member == project_id]
     if member_status != 'all':

@@ -8,9 +8,10 @@ tree's schema (the time it takes is reported: it is the upgrade an operator runs
 tree's glance-api is measured on the same catalogue.
 
 Every call runs with 8 clients, bounded in count and in time, as a member of one project
-(who sees about a fifth of the catalogue: 2% own, 15% public, ~2% shared) unless it says admin. Figures: req/s, p50/p99,
-and the database's CPU per request: utime+stime of the PostgreSQL backends serving the
-benchmark database (from /proc), which works without pg_stat_statements. The query that
+(who sees about a fifth of the catalogue: 2% own, 15% public, ~2% shared) unless it
+says admin. Figures: req/s, p50/p99, and the database's CPU per request: utime+stime of
+the PostgreSQL backends serving the benchmark database (from /proc), which works without
+pg_stat_statements. The query that
 ran longest during the slowest call is taken from pg_stat_activity and EXPLAIN ANALYZEd,
 before and after.
 
@@ -36,8 +37,8 @@ MEMBER = 'project-1'
 TICK = os.sysconf('SC_CLK_TCK')
 
 # Direct SQL into the project's schema. i is 1..N; about 15% public, 5% community, 30%
-# shared (each with five members, three accepted), 50% private, over 50 projects; 3% deleted; names repeat
-# every 5000 images and 2% have none; 5% have no size.
+# shared (each with five members, three accepted), 50% private, over 50 projects; 3%
+# deleted; names repeat every 5000 images and 2% have none; 5% have no size.
 GENERATE = [
     """INSERT INTO images (id, name, disk_format, container_format, size, virtual_size,
         status, visibility, checksum, min_disk, min_ram, owner, protected, os_hidden,
