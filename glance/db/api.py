@@ -420,7 +420,8 @@ def image_get_all(project_id=None, is_admin=False, filters=None, marker=None, li
         connection = session.connection()
         where = image_list.conditions(project_id, is_admin, filters, member_status,
                                       connection.dialect.name)
-        rows = image_list.select_page(connection, where, keys, dirs, marker, limit)
+        plain = set(filters or ()) <= {'visibility', 'os_hidden'}
+        rows = image_list.select_page(connection, where, keys, dirs, marker, limit, plain)
         return _read_images(session, rows)
 
 

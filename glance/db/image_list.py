@@ -216,21 +216,44 @@ def _general(keys, dirs, marker):
     return [(bound, order_by)]
 
 
+def _served(keys, dirs):
+    """True if the order's index serves it: one direction, at most the first key nullable."""
+    return len(set(dirs)) == 1 and not any(_nullable(k) for k in keys[1:])
+
+
 def plan(keys, dirs, marker, dialect):
     """The (conditions, order_by) queries for this order and marker row, in order."""
-    uniform = len(set(dirs)) == 1
-    if uniform and not any(_nullable(k) for k in keys[1:]):
+    if _served(keys, dirs):
         return _segments(keys, dirs, marker, dialect)
     return _general(keys, dirs, marker)
 
 
-def select_page(connection, where, keys, dirs, marker, limit):
-    """The image rows (mappings) of one page, the segments read one after another."""
+def _order_index(keys):
+    """The name of the index whose order is ``keys`` (None for the primary key's)."""
+    return None if keys[0] == 'id' else 'ix_images_list_%s' % keys[0]
+
+
+def select_page(connection, where, keys, dirs, marker, limit, plain=False):
+    """The image rows (mappings) of one page, the segments read one after another.
+
+    ``plain``: no filter but visibility (and os_hidden). MariaDB then reads a page after a
+    marker from the order's index by ``deleted`` alone and discards every row before the
+    marker (its ORDER BY ... LIMIT shortcut prefers that to the range the bound gives), so
+    it is told which index to use; with other filters its own choice (a tag's index, say)
+    is the better one.
+    """
+    dialect = connection.dialect.name
+    hint = None
+    if (dialect == 'mysql' and plain and marker is not None and _served(keys, dirs)
+            and _order_index(keys)):
+        hint = 'FORCE INDEX (%s)' % _order_index(keys)
     rows = []
-    for bound, order_by in plan(keys, dirs, marker, connection.dialect.name):
+    for bound, order_by in plan(keys, dirs, marker, dialect):
         if limit is not None and len(rows) >= limit:
             break
         query = sa.select(IMAGES).where(*where, *bound).order_by(*order_by)
+        if hint:
+            query = query.with_hint(IMAGES, hint, 'mysql')
         if limit is not None:
             query = query.limit(limit - len(rows))
         rows.extend(connection.execute(query).mappings().all())
