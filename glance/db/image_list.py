@@ -72,9 +72,13 @@ def _is_member(project_id, member_status):
     One probe of the (image_id, member) key per shared image looked at. Not ``id IN
     (members of the project)``: inside the visibility OR, PostgreSQL hashes that subquery
     and charges building the hash to every probe of an inner loop, so it turns a tag
-    filter's 100 index probes into a scan of every image.
+    filter's 100 index probes into a scan of every image. The image's visibility, named
+    inside the EXISTS as well (it is also outside), keeps PostgreSQL from turning the
+    EXISTS back into that hash: building it reads every membership of the project, which
+    grows with the catalogue, on every page.
     """
-    match = [_MEMBERS.c.image_id == IMAGES.c.id, _MEMBERS.c.member == project_id]
+    match = [_MEMBERS.c.image_id == IMAGES.c.id, IMAGES.c.visibility == 'shared',
+             _MEMBERS.c.member == project_id]
     if member_status != 'all':
         match.append(_MEMBERS.c.status == member_status)
     return sa.exists().where(*match)
@@ -175,8 +179,11 @@ def _segments(keys, dirs, marker, dialect):
     if not _nullable(keys[0]):
         bound = [] if values is None else [_after(cols, values, desc, dialect)]
         return [(bound, _order(cols, desc))]
-    # A nullable first key: its NULL rows (ordered by the other keys), and its other rows.
-    nulls = ([cols[0].is_(None)], _order(cols[1:], desc))
+    # A nullable first key: its NULL rows, then its other rows (or the other way round).
+    # The NULL rows are ordered by the key too, a constant there: PostgreSQL takes "IS
+    # NULL" for no equality, and only with the index's whole order does it read the index
+    # in order instead of fetching every NULL row and sorting them.
+    nulls = ([cols[0].is_(None)], _order(cols, desc))
     others = ([cols[0].is_not(None)], _order(cols, desc))
     segments = [others, nulls] if desc else [nulls, others]
     if values is None:
