@@ -66,30 +66,30 @@ def sort_order(sort_keys=None, sort_dirs=None):
     return keys[:cut], dirs[:cut]
 
 
-def _is_member(project_id, member_status):
+def _is_member(project_id, member_status, dialect):
     """The image is shared with the project: a correlated EXISTS.
 
-    One probe of the (image_id, member) key per shared image looked at. Not ``id IN
-    (members of the project)``: inside the visibility OR, PostgreSQL hashes that subquery
-    and charges building the hash to every probe of an inner loop, so it turns a tag
-    filter's 100 index probes into a scan of every image. The image's visibility, named
-    inside the EXISTS as well (it is also outside), keeps PostgreSQL from turning the
-    EXISTS back into that hash: building it reads every membership of the project, which
-    grows with the catalogue, on every page.
+    One probe of the (image_id, member) key per shared image the scan meets. Not ``id IN
+    (members of the project)``, and on PostgreSQL fenced with ``OFFSET 0``: otherwise
+    PostgreSQL hashes every membership of the project (which grows with the catalogue) on
+    each call, and in a tag filter's inner loop charges that hash to every probe, which
+    turns 100 index probes into a scan of every image.
     """
-    match = [_MEMBERS.c.image_id == IMAGES.c.id, IMAGES.c.visibility == 'shared',
-             _MEMBERS.c.member == project_id]
+    match = [_MEMBERS.c.image_id == IMAGES.c.id, _MEMBERS.c.member == project_id]
     if member_status != 'all':
         match.append(_MEMBERS.c.status == member_status)
-    return sa.exists().where(*match)
+    probe = sa.select(sa.literal(1)).where(*match)
+    if dialect == 'postgresql':
+        probe = probe.offset(0)
+    return probe.exists()
 
 
-def _visible_to(project_id, member_status):
+def _visible_to(project_id, member_status, dialect):
     """Images a project may list: its own, public, and shared ones it is a member of."""
     return sa.or_(IMAGES.c.owner == project_id,
                   IMAGES.c.visibility == 'public',
                   sa.and_(IMAGES.c.visibility == 'shared',
-                          _is_member(project_id, member_status)))
+                          _is_member(project_id, member_status, dialect)))
 
 
 # The characters of a property value PostgreSQL indexes (migration 2026_4_list_indexes).
@@ -120,11 +120,11 @@ def conditions(project_id, is_admin, filters, member_status, dialect):
     if visibility is not None:
         where.append(IMAGES.c.visibility == visibility)
         if visibility == 'shared' and not is_admin:
-            where.append(_is_member(project_id, member_status))
+            where.append(_is_member(project_id, member_status, dialect))
         elif visibility == 'private' and not is_admin:
             where.append(IMAGES.c.owner == project_id)
     elif not is_admin:
-        where.append(_visible_to(project_id, member_status))
+        where.append(_visible_to(project_id, member_status, dialect))
     for tag in filters.pop('tags', []) or []:
         where.append(IMAGES.c.id.in_(sa.select(_TAGS.c.image_id).where(_TAGS.c.value == tag)))
     for name, value in (filters.pop('properties', {}) or {}).items():
