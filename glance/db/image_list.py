@@ -22,6 +22,8 @@ image_id)``, ``image_members(member, status, image_id)``), so the planner may st
 few images that carry a rare tag rather than walk the catalogue in date order.
 """
 
+import weakref
+
 import sqlalchemy as sa
 
 from glance.common import exception
@@ -235,6 +237,21 @@ def plan(keys, dirs, marker, dialect):
     return _general(keys, dirs, marker)
 
 
+_INDEXES = weakref.WeakKeyDictionary()  # engine -> names of the images table's indexes
+
+
+def _images_indexes(connection):
+    """The images table's index names, read once per engine.
+
+    A hint naming an index the database lacks (code newer than the schema, before
+    ``glance-manage db expand``) would fail the query on MariaDB.
+    """
+    engine = connection.engine
+    if engine not in _INDEXES:
+        _INDEXES[engine] = {i['name'] for i in sa.inspect(connection).get_indexes('images')}
+    return _INDEXES[engine]
+
+
 def _order_index(keys):
     """The name of the index whose order is ``keys`` (None for the primary key's)."""
     return None if keys[0] == 'id' else 'ix_images_list_%s' % keys[0]
@@ -252,7 +269,7 @@ def select_page(connection, where, keys, dirs, marker, limit, plain=False):
     dialect = connection.dialect.name
     hint = None
     if (dialect == 'mysql' and plain and marker is not None and _served(keys, dirs)
-            and _order_index(keys)):
+            and _order_index(keys) in _images_indexes(connection)):
         hint = 'FORCE INDEX (%s)' % _order_index(keys)
     rows = []
     for bound, order_by in plan(keys, dirs, marker, dialect):
