@@ -65,6 +65,9 @@ class TestGetWhileAListWaits(base.FunctionalTest):
             for _ in range(100):  # up to 10 s
                 if conn.execute(sa.text(_WAITING[self.engine])).scalar():
                     return
+                # a new transaction each time: PostgreSQL's statistics views are a
+                # snapshot taken once per transaction
+                conn.rollback()
                 threading.Event().wait(0.1)
         self.fail('the list query never reached the database lock')
 
