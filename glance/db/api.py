@@ -23,6 +23,7 @@ from oslo_serialization import jsonutils
 import sqlalchemy as sa
 
 from glance.common import exception
+from glance.db import image_list
 from glance.db import models
 
 CONF = cfg.CONF
@@ -76,9 +77,7 @@ _main = enginefacade.transaction_context()
 _main.append_on_engine_create(_on_engine_create)
 _local = threading.local()  # green-thread local once eventlet has patched threading
 
-IMAGE_SORT_KEYS = ('name', 'status', 'container_format', 'disk_format', 'size', 'id',
-                   'created_at', 'updated_at', 'visibility', 'owner', 'min_disk', 'min_ram',
-                   'virtual_size', 'protected', 'os_hidden')
+IMAGE_SORT_KEYS = image_list.SORT_KEYS
 
 
 def _sqlite_connect(dbapi_conn, record):
@@ -320,6 +319,15 @@ def _read_images(session, rows):
     return result
 
 
+def image_row(image_id):
+    """The live image's columns alone (no properties, tags or locations), e.g. a marker."""
+    with _session() as session:
+        row = session.execute(_SELECT_LIVE_IMAGE, {'image_id': image_id}).mappings().first()
+        if row is None:
+            raise exception.ImageNotFound(image_id=image_id)
+        return dict(row)
+
+
 def image_get(image_id, show_deleted=False):
     query = _SELECT_IMAGE if show_deleted else _SELECT_LIVE_IMAGE
     with _session() as session:
@@ -391,29 +399,6 @@ def image_destroy(image_id, status='deleted'):
         return _image_dict(image)
 
 
-def _visible_to(query, project_id, member_status='accepted'):
-    """Images a project may list: its own, public, and shared ones it is a member of."""
-    members = sa.select(models.ImageMember.image_id).where(
-        models.ImageMember.member == project_id)
-    if member_status != 'all':
-        members = members.where(models.ImageMember.status == member_status)
-    return query.filter(sa.or_(
-        models.Image.owner == project_id,
-        models.Image.visibility == 'public',
-        sa.and_(models.Image.visibility == 'shared', models.Image.id.in_(members))))
-
-
-_OPS = {
-    'eq': lambda col, v: col == v,
-    'neq': lambda col, v: col != v,
-    'gt': lambda col, v: col > v,
-    'gte': lambda col, v: col >= v,
-    'lt': lambda col, v: col < v,
-    'lte': lambda col, v: col <= v,
-    'in': lambda col, v: col.in_(v),
-}
-
-
 def image_get_all(project_id=None, is_admin=False, filters=None, marker=None, limit=None,
                   sort_keys=None, sort_dirs=None, member_status='accepted'):
     """List images visible to ``project_id`` (all of them for an admin).
@@ -421,47 +406,24 @@ def image_get_all(project_id=None, is_admin=False, filters=None, marker=None, li
     ``filters`` maps a column name to a list of ``(op, value)`` conditions (op in eq, neq,
     gt, gte, lt, lte, in), plus ``tags`` (all must match) and ``properties`` (name to
     value). ``visibility`` as a filter narrows what is visible, as upstream does: community
-    images are listed only when asked for.
+    images are listed only when asked for. ``marker`` is the image the page starts after:
+    its row as ``image_row`` returns it (read once by the caller), or its id. The order and
+    how the query uses the indexes: glance.db.image_list.
     """
-    filters = dict(filters or {})
-    sort_keys = list(sort_keys or ['created_at'])
-    sort_dirs = list(sort_dirs or ['desc'] * len(sort_keys))
-    for key in sort_keys:
-        if key not in IMAGE_SORT_KEYS:
-            raise exception.InvalidSortKey(key=key)
-    for key in ('created_at', 'id'):
-        if key not in sort_keys:
-            sort_keys.append(key)
-            sort_dirs.append(sort_dirs[0])
+    keys, dirs = image_list.sort_order(sort_keys, sort_dirs)
     with _session() as session:
-        query = session.query(models.Image).filter_by(deleted=False)
-        visibility = filters.pop('visibility', None)
-        if visibility is not None:
-            query = query.filter(models.Image.visibility == visibility)
-            if visibility == 'shared' and not is_admin:
-                query = _visible_to(query, project_id, member_status)
-            elif visibility == 'private' and not is_admin:
-                query = query.filter(models.Image.owner == project_id)
-        elif not is_admin:
-            query = _visible_to(query, project_id, member_status)
-        for tag in filters.pop('tags', []) or []:
-            query = query.filter(models.Image.tags.any(models.ImageTag.value == tag))
-        for name, value in (filters.pop('properties', {}) or {}).items():
-            query = query.filter(models.Image.properties.any(sa.and_(
-                models.ImageProperty.name == name, models.ImageProperty.value == value)))
-        for column, conditions in filters.items():
-            col = getattr(models.Image, column)
-            for op, value in conditions:
-                query = query.filter(_OPS[op](col, value))
-        marker_image = None
-        if marker is not None:
-            marker_image = session.query(models.Image).filter_by(id=marker).first()
-            if marker_image is None:
+        if marker is not None and not isinstance(marker, dict):
+            row = session.execute(_SELECT_IMAGE, {'image_id': marker}).mappings().first()
+            if row is None:
                 raise exception.ImageNotFound(image_id=marker)
-        query = sqlalchemyutils.paginate_query(query, models.Image, limit, sort_keys,
-                                               marker=marker_image, sort_dirs=sort_dirs)
-        rows = session.execute(query.with_entities(
-            *models.Image.__table__.columns).statement).mappings().all()
+            marker = row
+        if limit == 0:
+            return []
+        connection = session.connection()
+        where = image_list.conditions(project_id, is_admin, filters, member_status,
+                                      connection.dialect.name)
+        plain = set(filters or ()) <= {'visibility', 'os_hidden'}
+        rows = image_list.select_page(connection, where, keys, dirs, marker, limit, plain)
         return _read_images(session, rows)
 
 

@@ -98,10 +98,13 @@ def list_images(context, filters=None, marker=None, limit=None, sort_keys=None,
     filters = dict(filters or {})
     if marker is not None:
         # An invisible marker is as good as a missing one: never confirm another project's id.
+        # Its row is read once, here, and the list query takes its sort values from it.
         try:
-            get(context, marker)
+            marker_row = db_api.image_row(marker)
+            image_policy.ImagePolicy(context, marker_row).get()
         except (exception.ImageNotFound, exception.Forbidden):
             raise exception.BadRequest('Marker %s could not be found.' % marker)
+        marker = marker_row
     images = db_api.image_get_all(
         project_id=context.project_id, is_admin=context.is_admin, filters=filters,
         marker=marker, limit=limit, sort_keys=sort_keys, sort_dirs=sort_dirs,

@@ -1,0 +1,104 @@
+"""A slow list call does not hold up the other requests of its worker.
+
+glance-api serves all the requests of a worker on one thread with eventlet: a database call
+that waited inside C would stall every other request of the worker. Here one worker answers
+a cheap GET while a list query of the same worker is stuck in the database (it waits on a
+table lock the test holds), on PostgreSQL (psycopg2, made cooperative by
+``eventlet.monkey_patch()``) and MariaDB (PyMySQL, over green sockets). SQLite runs in
+process and has no such query to wait for.
+"""
+
+import threading
+import uuid
+
+import requests
+import sqlalchemy as sa
+
+from glance.tests.functional import base
+from glance.tests.functional import engines
+
+_LOCK = {
+    'postgresql': ('LOCK TABLE image_members IN ACCESS EXCLUSIVE MODE', None),
+    'mysql': ('LOCK TABLES image_members WRITE', 'UNLOCK TABLES'),
+}
+_WAITING = {
+    'postgresql': "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND wait_event_type = 'Lock' AND query LIKE '%image_members%'",
+    'mysql': "SELECT count(*) FROM information_schema.processlist WHERE db = DATABASE() "
+             "AND state LIKE 'Waiting for table%' AND info LIKE '%image_members%'",
+}
+
+
+class TestGetWhileAListWaits(base.FunctionalTest):
+
+    engine = 'postgresql'
+
+    def setUp(self):
+        url, drop = engines.database_url(self.engine)
+        self.addCleanup(drop)
+        self.server_kwargs = {'stream': False, 'connection': url, 'workers': 1}
+        super().setUp()
+        self.db = sa.create_engine(url)
+        self.addCleanup(self.db.dispose)
+        self.project = 'p-' + uuid.uuid4().hex[:8]
+        self.headers = {'X-Project-Id': self.project, 'X-Roles': 'member,reader'}
+
+    def _url(self, path):
+        return self.servers.api_url + path
+
+    def _lock_members(self):
+        """Hold a lock on image_members until the returned function releases it."""
+        conn = self.db.connect()
+        trans = conn.begin()
+        lock, unlock = _LOCK[self.engine]
+        conn.execute(sa.text(lock))
+
+        def release():
+            if unlock:
+                conn.execute(sa.text(unlock))
+            trans.commit()
+            conn.close()
+        return release
+
+    def _wait_until_blocked(self):
+        with self.db.connect() as conn:
+            for _ in range(100):  # up to 10 s
+                if conn.execute(sa.text(_WAITING[self.engine])).scalar():
+                    return
+                # a new transaction each time: PostgreSQL's statistics views are a
+                # snapshot taken once per transaction
+                conn.rollback()
+                threading.Event().wait(0.1)
+        self.fail('the list query never reached the database lock')
+
+    def test_show_answers_while_a_list_waits_in_the_database(self):
+        image = requests.post(self._url('/v2/images'), headers=self.headers,
+                              json={'name': 'mine', 'visibility': 'private'}, timeout=30)
+        self.assertEqual(201, image.status_code, image.text)
+        image = image.json()
+        release = self._lock_members()
+        listed = {}
+
+        def list_images():
+            # A project's list asks which shared images it is a member of: image_members.
+            listed['resp'] = requests.get(self._url('/v2/images'), headers=self.headers,
+                                          timeout=60)
+
+        lister = threading.Thread(target=list_images)
+        lister.start()
+        try:
+            self._wait_until_blocked()
+            shown = requests.get(self._url('/v2/images/%s' % image['id']),
+                                 headers=self.headers, timeout=20)
+            self.assertEqual(200, shown.status_code, shown.text)
+            self.assertEqual('mine', shown.json()['name'])
+            self.assertTrue(lister.is_alive(), 'the list call was not waiting any more')
+        finally:
+            release()
+            lister.join(60)
+        self.assertEqual(200, listed['resp'].status_code, listed['resp'].text)
+        self.assertEqual([image['id']], [i['id'] for i in listed['resp'].json()['images']])
+
+
+class TestGetWhileAListWaitsMySQL(TestGetWhileAListWaits):
+    engine = 'mysql'
