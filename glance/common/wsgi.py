@@ -350,6 +350,9 @@ class ZeroCopy:
         try:
             writers[-1](b'')  # the status line and headers
             sendfile(body.sendfile_fd, body.sendfile_offset, body.sendfile_length)
+            done = getattr(body, 'sendfile_done', None)
+            if done is not None:
+                done()
         finally:
             close = getattr(body, 'close', None)
             if close is not None:

@@ -22,6 +22,7 @@ from oslo_log import log as logging
 from oslo_utils import units
 
 from glance.common import exception
+from glance.common import notifier
 from glance.common import pieces
 from glance.db import api as db_api
 from glance.db import models
@@ -254,6 +255,7 @@ def upload(context, image_id, body, size, store=None):
     if size is not None and size > limit:
         raise limit_error()
     holder = holder_id()
+    notifier.image_event(context, 'image.prepare', image, backend=store)
     db_api.image_update(image_id, {'status': 'saving', 'upload_holder': holder,
                                    'upload_heartbeat_at': models.now(), 'size': size},
                         from_state='queued')
@@ -281,6 +283,8 @@ def upload(context, image_id, body, size, store=None):
                        'os_hash_algo': CONF.hashing_algorithm, 'os_hash_value': multihash},
             location, pieces=piece_map.as_values() if piece_map.image_size == written else None)
     except BaseException as e:
+        notifier.error(context, 'image.upload', 'Image %s could not be uploaded: %s'
+                       % (image_id, type(e).__name__))
         # A Duplicate means the object at that path is not this upload's: leave it alone.
         _abandon(image_id, store, location,
                  delete_data=not isinstance(e, store_exc.Duplicate))
@@ -300,6 +304,8 @@ def upload(context, image_id, body, size, store=None):
         LOG.exception('Upload of image %s to store %s failed', image_id, store)
         raise exception.BackendUnavailable()
     LOG.info('Image %s uploaded to store %s: %d bytes', image_id, store, image['size'])
+    notifier.image_event(context, 'image.upload', image)
+    notifier.image_event(context, 'image.activate', image)
     return image
 
 
