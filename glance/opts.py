@@ -17,6 +17,7 @@ from glance.db import api as db_api
 from glance.image import data
 from glance.image import direct_link
 from glance.image import inspection
+from glance.image import keystone_limits
 from glance.image import property_protections
 from glance.image import quota
 from glance.image import recovery
@@ -44,7 +45,8 @@ def list_api_opts():
                   ticket.list_opts(), nodes.list_opts(), image_data.list_opts(),
                   direct_link.list_opts(), links.list_opts(), pieces.list_opts(),
                   reader.list_opts(), inspection.list_opts(), catalog.list_opts(),
-                  property_protections.list_opts(), notifier.list_opts())
+                  property_protections.list_opts(), notifier.list_opts(),
+                  keystone_limits.list_opts())
 
 
 def list_stream_opts():

@@ -479,6 +479,17 @@ def image_storage_used(owner):
             models.Image.status.in_(('active', 'saving', 'deactivated'))).scalar()
 
 
+def image_usage(owner, statuses):
+    """(number, bytes) of a project's live images in these statuses, for unified limits."""
+    with _session() as session:
+        count, size = session.query(
+            sa.func.count(models.Image.id),
+            sa.func.coalesce(sa.func.sum(models.Image.size), 0)).filter(
+            models.Image.owner == owner, models.Image.deleted.is_(False),
+            models.Image.status.in_(tuple(statuses))).one()
+        return count, size
+
+
 @_retry
 def image_activate(image_id, values, location, pieces=None):
     """Finish an upload in one transaction: record the location, set the image active.

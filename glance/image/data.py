@@ -27,6 +27,7 @@ from glance.common import pieces
 from glance.db import api as db_api
 from glance.db import models
 from glance.image import inspection
+from glance.image import keystone_limits
 from glance.image import service
 from glance.store import backend
 
@@ -39,7 +40,8 @@ data_opts = [
                     'A larger upload answers 413 and stops being read.'),
     cfg.IntOpt('user_storage_quota', default=0, min=0,
                help='Bytes of image data one project may store in all (0: no limit). An '
-                    'upload that would exceed it answers 413 and stops being read.'),
+                    'upload that would exceed it answers 413 and stops being read. Ignored '
+                    'when use_keystone_limits is True (image_size_total applies).'),
     cfg.StrOpt('hashing_algorithm', default='sha512',
                choices=sorted(hashlib.algorithms_guaranteed - {'md5', 'sha1'}),
                help='Algorithm of the os_hash_value computed for every upload.'),
@@ -251,7 +253,7 @@ def upload(context, image_id, body, size, store=None):
         raise exception.BadRequest('Properties container_format, disk_format must be set '
                                    'prior to saving data.')
     store = backend.check_backend(store) if store else backend.default_backend()
-    limit, limit_error = _limit(image['owner'])
+    limit, limit_error = _limit(context, image['owner'], size)
     if size is not None and size > limit:
         raise limit_error()
     holder = holder_id()
@@ -309,9 +311,16 @@ def upload(context, image_id, body, size, store=None):
     return image
 
 
-def _limit(owner):
+def _limit(context, owner, size):
     """The most bytes this upload may have, and the error past it."""
     cap = CONF.image_size_cap
+    if keystone_limits.enabled():
+        remaining = keystone_limits.enforce_upload(context, owner, size)
+        if remaining is not None and remaining < cap:
+            return remaining, lambda: exception.LimitExceeded(
+                reason='the upload would exceed the image data limits of project %s '
+                       '(image_size_total, image_stage_total)' % owner)
+        return cap, exception.ImageSizeLimitExceeded
     if not CONF.user_storage_quota:
         return cap, exception.ImageSizeLimitExceeded
     remaining = CONF.user_storage_quota - db_api.image_storage_used(owner)

@@ -4,6 +4,7 @@ from oslo_config import cfg
 
 from glance.common import exception
 from glance.db import api as db_api
+from glance.image import keystone_limits
 
 CONF = cfg.CONF
 
@@ -17,7 +18,8 @@ quota_opts = [
                     'no limit.'),
     cfg.IntOpt('image_count_quota', default=-1, min=-1,
                help='Most images (in any status but deleted) one project may own; -1 for no '
-                    'limit.'),
+                    'limit. Ignored when use_keystone_limits is True (image_count_total '
+                    'applies).'),
 ]
 CONF.register_opts(quota_opts)
 
@@ -49,6 +51,9 @@ def check_members(count):
 
 def check_image_count(owner):
     """Before creating an image: would the project own more than its quota?"""
+    if keystone_limits.enabled():
+        keystone_limits.enforce_image_count_total(None, owner)
+        return
     if CONF.image_count_quota < 0:
         return
     if db_api.image_count(owner) + 1 > CONF.image_count_quota:

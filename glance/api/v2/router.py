@@ -8,6 +8,7 @@ from glance.api.v2 import image_direct_link
 from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
+from glance.api.v2 import info
 from glance.api.v2 import metadef_namespaces
 from glance.api.v2 import metadef_objects
 from glance.api.v2 import metadef_properties
@@ -46,6 +47,7 @@ class API:
         router.connect('/v2/images/{image_id}/file', data_resource, 'upload', 'PUT')
         router.connect('/v2/images/{image_id}/file', data_resource, 'download', 'GET')
         router.connect('/v2/info/stores', data_resource, 'stores', 'GET')
+        router.connect('/v2/info/usage', info.create_resource(), 'usage', 'GET')
         router.connect('/v2/images/{image_id}/direct-link', image_direct_link.create_resource(),
                        'show', 'GET')
 
