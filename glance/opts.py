@@ -8,6 +8,7 @@ from glance.api.v2 import image_schema
 from glance.api.v2 import list_params
 from glance.api import versions
 from glance.common import config
+from glance.common import http
 from glance.common import notifier
 from glance.common import pieces
 from glance.common import stream_nodes as nodes
@@ -46,7 +47,7 @@ def list_api_opts():
                   direct_link.list_opts(), links.list_opts(), pieces.list_opts(),
                   reader.list_opts(), inspection.list_opts(), catalog.list_opts(),
                   property_protections.list_opts(), notifier.list_opts(),
-                  keystone_limits.list_opts())
+                  keystone_limits.list_opts(), http.list_opts())
 
 
 def list_stream_opts():
@@ -58,4 +59,4 @@ def list_stream_opts():
 def list_manage_opts():
     return _merge(config.list_opts(), db_api.list_opts(), backend.list_opts(),
                   ticket.list_opts(), nodes.list_opts(), links.list_opts(),
-                  catalog.list_opts())
+                  catalog.list_opts(), http.list_opts())

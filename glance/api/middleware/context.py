@@ -89,7 +89,9 @@ class UnauthenticatedContextMiddleware(_ContextFilter):
             project_id=req.headers.get('X-Project-Id') or CONF.noauth_project_id,
             user_id=req.headers.get('X-User-Id') or CONF.noauth_user_id,
             roles=roles,
-            request_id=req.environ.get('openstack.request_id'))
+            request_id=req.environ.get('openstack.request_id'),
+            # the caller's X-OpenStack-Request-ID, as oslo.middleware's request_id took it
+            global_request_id=req.environ.get('openstack.global_request_id'))
 
 
 def list_opts():
