@@ -17,11 +17,8 @@ if ! up; then
   log "RabbitMQ is down; starting it"
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_DIST_PORT=25672
   export ERL_EPMD_ADDRESS=127.0.0.1
-  if [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; then
-    su rabbitmq -s /bin/sh -c 'rabbitmq-server -detached' || true
-  else
-    rabbitmq-server -detached || true
-  fi
+  # the Debian wrapper switches to the rabbitmq user itself
+  rabbitmq-server -detached || true
   deadline=$((SECONDS + 90))
   until up; do
     if ((SECONDS >= deadline)); then
