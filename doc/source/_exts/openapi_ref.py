@@ -131,7 +131,7 @@ def generate(srcdir):
                 key = '%s-%s-%s' % (name, opid, suffix)
                 params[key] = {'in': 'body', 'required': name in required,
                                'type': _type(prop),
-                               'description': _describe(prop, 'The ``%s`` of the %s.'
+                               'description': _describe(prop, '``%s`` in the %s body.'
                                                         % (name, suffix))}
                 target.append((name, key))
         groups[_group(path)].append((path, method, op, request, response))
