@@ -6,20 +6,13 @@ test listens with oslo.messaging's own notification listener on an exchange and 
 its own, and checks each event's type, priority and payload.
 """
 
-import shutil
-import socket
-import threading
 import time
 import uuid
 
-import kombu
-from oslo_config import cfg
-import oslo_messaging
 import requests
 
 from glance.tests.functional import base
-
-BROKER = 'rabbit://guest:guest@127.0.0.1:5672/'
+from glance.tests.functional import broker
 
 IMAGE_KEYS = {'id', 'name', 'status', 'created_at', 'updated_at', 'min_disk', 'min_ram',
               'protected', 'checksum', 'owner', 'disk_format', 'container_format', 'size',
@@ -30,50 +23,18 @@ MEMBER_KEYS = {'image_id', 'member_id', 'status', 'created_at', 'updated_at', 'd
 SEND_KEYS = {'bytes_sent', 'image_id', 'owner_id', 'receiver_tenant_id', 'receiver_user_id'}
 
 
-def _broker_up():
-    try:
-        socket.create_connection(('127.0.0.1', 5672), timeout=2).close()
-        return True
-    except OSError:
-        return False
-
-
-class _Collector:
-    """oslo.messaging listener endpoint: keeps (priority, event_type, payload, publisher)."""
-
-    def __init__(self):
-        self.events = []
-        self.lock = threading.Lock()
-
-    def _keep(self, priority, publisher_id, event_type, payload):
-        with self.lock:
-            self.events.append((priority, event_type, payload, publisher_id))
-
-    def info(self, ctxt, publisher_id, event_type, payload, metadata):
-        self._keep('info', publisher_id, event_type, payload)
-
-    def error(self, ctxt, publisher_id, event_type, payload, metadata):
-        self._keep('error', publisher_id, event_type, payload)
-
-
 class _NotificationTest(base.FunctionalTest):
     """Servers that notify to an exchange and topic of the test's own, and a listener."""
 
     disabled = ''
 
     def setUp(self):
-        if not _broker_up():
-            if shutil.which('rabbitmq-server'):
-                self.fail('RabbitMQ is installed but does not answer on 127.0.0.1:5672 '
-                          '(tools/ensure-rabbitmq.sh starts it)')
-            self.skipTest('no RabbitMQ on 127.0.0.1:5672 (Debian package rabbitmq-server)')
         suffix = uuid.uuid4().hex[:12]
-        self.exchange = 'glance-test-' + suffix
         self.topic = 'notifications-' + suffix
-        self.collector = self._listen()
-        conf = {'DEFAULT': {'control_exchange': self.exchange,
+        self.collector, exchange = broker.listen(self, self.topic)
+        conf = {'DEFAULT': {'control_exchange': exchange,
                             'default_publisher_id': 'image.test-node',
-                            'transport_url': BROKER},
+                            'transport_url': broker.URL},
                 'oslo_messaging_notifications': {'driver': 'messagingv2',
                                                  'topics': self.topic}}
         if self.disabled:
@@ -85,40 +46,8 @@ class _NotificationTest(base.FunctionalTest):
         self.headers = {'X-Project-Id': self.project, 'X-Roles': 'member,reader',
                         'X-User-Id': 'u-' + suffix}
 
-    def _listen(self):
-        conf = cfg.ConfigOpts()
-        conf([], project='glance-test')
-        transport = oslo_messaging.get_notification_transport(conf, url=BROKER)
-        collector = _Collector()
-        listener = oslo_messaging.get_notification_listener(
-            transport, [oslo_messaging.Target(topic=self.topic, exchange=self.exchange)],
-            [collector], executor='threading')
-        listener.start()
-        self.addCleanup(self._delete_queues)
-        self.addCleanup(transport.cleanup)
-        self.addCleanup(listener.wait)
-        self.addCleanup(listener.stop)
-        return collector
-
-    def _delete_queues(self):
-        with kombu.Connection(BROKER.replace('rabbit', 'amqp', 1) + '/',
-                              connect_timeout=5) as conn:
-            channel = conn.channel()
-            for priority in ('audit', 'debug', 'info', 'warn', 'error', 'critical',
-                             'sample'):
-                channel.queue_delete('%s.%s' % (self.topic, priority))
-            channel.exchange_delete(self.exchange)
-
     def wait_for(self, count, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.collector.lock:
-                if len(self.collector.events) >= count:
-                    return list(self.collector.events)
-            time.sleep(0.1)
-        self.fail('expected %d notifications in %ss, got %d: %s'
-                  % (count, timeout, len(self.collector.events),
-                     [e[1] for e in self.collector.events]))
+        return self.collector.wait_for(self, count, timeout)
 
     def url(self, path):
         return self.servers.api_url + path
