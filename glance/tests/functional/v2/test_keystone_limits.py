@@ -171,3 +171,28 @@ class TestLegacyQuotas(base.FunctionalTest):
         self.assertIn('maximum of 1 images', resp.text)
         resp = requests.get(url + '/v2/info/usage', headers=headers, timeout=30)
         self.assertEqual((200, {'usage': {}}), (resp.status_code, resp.json()))
+
+
+class TestKeystoneAway(base.FunctionalTest):
+    """use_keystone_limits with a Keystone that does not answer: 503, no credential shown."""
+
+    shared_servers = True
+    password = 'limits-secret-' + uuid.uuid4().hex[:8]
+    server_kwargs = {'stream': False, 'api_conf': {
+        'DEFAULT': {'use_keystone_limits': 'true'},
+        'oslo_limit': {'auth_url': 'http://127.0.0.1:%d/v3' % base.free_port(),
+                       'auth_type': 'password', 'username': 'glance',
+                       'password': password, 'user_domain_id': 'default',
+                       'system_scope': 'all', 'endpoint_id': 'e1'}}}
+
+    def test_create_and_usage_are_503(self):
+        headers = {'X-Project-Id': 'p-away', 'X-Roles': 'member'}
+        url = self.servers.api_url
+        resp = requests.post(url + '/v2/images', headers=headers, timeout=60,
+                             json={'disk_format': 'raw', 'container_format': 'bare'})
+        self.assertEqual(503, resp.status_code, resp.text)
+        self.assertIn('limits could not be read', resp.text)
+        usage = requests.get(url + '/v2/info/usage', headers=headers, timeout=60)
+        self.assertEqual(503, usage.status_code)
+        for text in (resp.text, usage.text, self.servers.api.log()):
+            self.assertNotIn(self.password, text)
