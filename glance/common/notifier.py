@@ -51,11 +51,20 @@ _state = {'pid': None, 'notifier': None}
 
 
 def _notifier():
-    """This process's Notifier, built on first use (after the fork: one per worker)."""
+    """This process's Notifier, built on first use (after the fork: one per worker).
+
+    None when the transport cannot be built (a bad transport_url): that is logged once and
+    notifications are off, rather than failing the requests that would send them.
+    """
     if _state['pid'] != os.getpid():
-        transport = oslo_messaging.get_notification_transport(CONF)
-        _state['notifier'] = oslo_messaging.Notifier(
-            transport, publisher_id=CONF.default_publisher_id)
+        try:
+            transport = oslo_messaging.get_notification_transport(CONF)
+            _state['notifier'] = oslo_messaging.Notifier(
+                transport, publisher_id=CONF.default_publisher_id)
+        except Exception as e:
+            LOG.error('Notifications are off: the notification transport could not be '
+                      'set up (%s)', type(e).__name__)
+            _state['notifier'] = None
         _state['pid'] = os.getpid()
     return _state['notifier']
 
@@ -83,14 +92,14 @@ def _context_dict(context):
 def info(context, event_type, payload):
     if enabled(event_type):
         notifier = _notifier()
-        if notifier.is_enabled():
+        if notifier is not None and notifier.is_enabled():
             notifier.info(_context_dict(context), event_type, payload)
 
 
 def error(context, event_type, payload):
     if enabled(event_type):
         notifier = _notifier()
-        if notifier.is_enabled():
+        if notifier is not None and notifier.is_enabled():
             notifier.error(_context_dict(context), event_type, payload)
 
 

@@ -70,6 +70,13 @@ class TestNotifier(testtools.TestCase):
         notifier.task_event(None, 'task.create', _task())
         self.assertEqual([], self.sent())
 
+    def test_bad_transport_url_turns_notifications_off(self):
+        self.conf.config(transport_url='nosuchdriver://x/')
+        notifier.reset()
+        notifier.task_event(None, 'task.create', _task())  # no exception for the caller
+        self.assertIsNone(notifier._notifier())
+        self.assertEqual([], self.sent())
+
     def test_whole_download_is_info_a_cut_one_error(self):
         image = {'id': 'i1', 'owner': 'p1'}
         body = notifier.SentBody(None, image, [b'ab', b'cd'], 4)
