@@ -62,6 +62,12 @@ function _glance_split_common {
     iniset "$conf" stream endpoints "$GLANCE_STREAM_URL"
     iniset "$conf" stream ticket_key "$GLANCE_SPLIT_TICKET_KEY"
     configure_keystone_authtoken_middleware "$conf" glance
+    if is_service_enabled rabbit; then
+        # Notifications for Ceilometer and the like, as devstack's own Glance sends them
+        # (glance-api the image events, glance-stream image.send).
+        iniset "$conf" oslo_messaging_notifications driver messagingv2
+        iniset_rpc_backend glance "$conf"
+    fi
     if is_service_enabled tls-proxy; then
         # The proxy terminates TLS: links and redirects must still say https.
         iniset "$conf" oslo_middleware enable_proxy_headers_parsing True

@@ -8,6 +8,8 @@ from glance.api.v2 import image_schema
 from glance.api.v2 import list_params
 from glance.api import versions
 from glance.common import config
+from glance.common import http
+from glance.common import notifier
 from glance.common import pieces
 from glance.common import stream_nodes as nodes
 from glance.common import ticket
@@ -19,6 +21,7 @@ from glance.image import glance_download
 from glance.image import import_plugins
 from glance.image import imports
 from glance.image import inspection
+from glance.image import keystone_limits
 from glance.image import property_protections
 from glance.image import quota
 from glance.image import recovery
@@ -51,16 +54,17 @@ def list_api_opts():
                   reader.list_opts(), inspection.list_opts(), catalog.list_opts(),
                   property_protections.list_opts(), imports.list_opts(),
                   staging.list_opts(), task_runner.list_opts(), web_fetch.list_opts(),
-                  import_plugins.list_opts(), glance_download.list_opts())
+                  import_plugins.list_opts(), glance_download.list_opts(),
+                  notifier.list_opts(), keystone_limits.list_opts(), http.list_opts())
 
 
 def list_stream_opts():
     return _merge(config.list_opts(), wsgi.list_opts(), db_api.list_opts(),
                   backend.list_opts(), ticket.list_opts(), cache.list_opts(),
-                  pieces.list_opts(), reader.list_opts())
+                  pieces.list_opts(), reader.list_opts(), notifier.list_opts())
 
 
 def list_manage_opts():
     return _merge(config.list_opts(), db_api.list_opts(), backend.list_opts(),
                   ticket.list_opts(), nodes.list_opts(), links.list_opts(),
-                  catalog.list_opts())
+                  catalog.list_opts(), http.list_opts())

@@ -6,6 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/install-venv.sh --test || exit 1
 tools/ensure-databases.sh
+tools/ensure-rabbitmq.sh
 tools/ensure-packages.sh
 rm -f .stestr/failing 2>/dev/null
 .venv/bin/python -m stestr run --concurrency "${GLANCE_TEST_CONCURRENCY:-2}" "$@"

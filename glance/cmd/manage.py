@@ -4,10 +4,12 @@ Each command group is a class whose public methods are sub-commands; ``add_comma
 turns them into argparse sub-parsers through oslo.config's SubCommandOpt.
 """
 
+import argparse
 import sys
 import time
 
 from oslo_config import cfg
+from oslo_context import context as oslo_context
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
@@ -52,7 +54,7 @@ class DbCommands:
         print(', '.join(heads) if heads else 'None (the database is not versioned)')
 
     def check(self):
-        """Exit 0 if the schema is current, 3 if expand, 5 if contract is due."""
+        """Exit 0 if the schema is current, 3 if expand, 4 if migrate, 5 if contract is due."""
         status = migration.check()
         messages = {
             migration.CHECK_OK: 'Database is up to date. No upgrades needed.',
@@ -82,7 +84,7 @@ class DbCommands:
         print('Database is up to date. No migrations needed.')
 
     @args('--path', dest='path', default=None,
-          help='Directory of namespace files (*.json) to load (default: '
+          help='Directory of namespace files (.json) to load (default: '
                '[DEFAULT] metadata_source_path or the shipped catalog).')
     @args('--merge', action='store_true',
           help='Merge into namespaces that already exist instead of skipping them: add '
@@ -318,6 +320,28 @@ def add_command_parsers(subparsers):
             action.set_defaults(action_fn=name)
 
 
+def argument_parser():
+    """glance-manage's command line as a plain argparse parser, for the CLI reference.
+
+    ``main`` parses with oslo.config, which builds the same sub-commands with
+    ``add_command_parsers``; doc/source/cli/glance-manage.rst renders this one.
+    """
+    parser = argparse.ArgumentParser(
+        prog='glance-manage',
+        description='Operate a glance deployment: its database, its metadata definitions '
+                    'catalog, the glance-stream nodes\' caches and direct links.')
+    parser.add_argument('--config-file', metavar='PATH', action='append',
+                        help='The configuration file glance-api reads (for example '
+                             '/etc/glance/glance-api.conf); may be repeated.')
+    parser.add_argument('--config-dir', metavar='DIR',
+                        help='A directory of .conf files, read after --config-file.')
+    parser.add_argument('--debug', '-d', action='store_true',
+                        help='Log at debug level (the request id of the command\'s calls '
+                             'to glance-stream nodes among it).')
+    add_command_parsers(parser.add_subparsers(dest='category', metavar='<category>'))
+    return parser
+
+
 command_opt = cfg.SubCommandOpt('command', title='Commands', help='Available categories',
                                 handler=add_command_parsers)
 
@@ -342,6 +366,12 @@ def main(argv=None):
     for arguments, options in getattr(fn, 'args', []):
         dest = options.get('dest') or arguments[0].lstrip('-').replace('-', '_')
         kwargs[dest] = getattr(CONF.command, dest)
+    # One request id for the whole command: its calls to glance-stream nodes carry it as
+    # their global request id (glance.common.http), so the nodes' logs show which command
+    # asked; --debug prints it.
+    command_context = oslo_context.RequestContext(overwrite=True)
+    LOG.debug('glance-manage %s %s: request id %s', category, CONF.command.action_fn,
+              command_context.request_id)
     try:
         result = fn(**kwargs)
     except db_exc.DBError as e:

@@ -1,18 +1,17 @@
-"""glance-api's calls to glance-stream nodes' cache API, signed with the ticket key.
+"""glance-api's and glance-manage's calls to glance-stream nodes' cache API, signed.
 
-Each call carries ``X-Glance-Cache-Auth``: HMAC over the method, the path and an expiry,
+Each call carries ``X-Glance-Cache-Auth``: an HMAC over the method, the path and an expiry,
 with ``[stream] ticket_key`` (see glance.common.ticket). Nodes are the ``[stream]
-endpoints``.
+endpoints``. The HTTP goes through keystoneauth1 (glance.common.http): TLS options,
+timeouts, connect retries and the global request id.
 """
 
-import json
-import urllib.error
-import urllib.request
-
+from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import http
 from glance.common import stream_nodes as nodes  # noqa: F401  (registers [stream] endpoints)
 from glance.common import ticket
 
@@ -24,24 +23,19 @@ AUTH_HEADER = 'X-Glance-Cache-Auth'
 
 def call(endpoint, method, path, headers=None, timeout=10):
     """(status, decoded JSON body or None); ServiceUnavailable if the node does not answer."""
-    request = urllib.request.Request(endpoint.rstrip('/') + path, method=method,
-                                     headers=dict(headers or {}))
-    request.add_header(AUTH_HEADER, ticket.sign_request(method, path))
+    headers = dict(headers or {})
+    headers[AUTH_HEADER] = ticket.sign_request(method, path)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
-            body = resp.read()
-            status = resp.status
-    except urllib.error.HTTPError as e:
-        body, status = e.read(), e.code
-    except OSError as e:
+        resp = http.request(endpoint, method, path, headers, timeout=timeout)
+    except ks_exc.ClientException as e:
         LOG.warning('glance-stream node %s did not answer %s %s: %s', endpoint, method,
                     path, e)
         raise exception.ServiceUnavailable(reason='glance-stream node %s is unreachable'
                                            % endpoint)
     try:
-        return status, json.loads(body) if body else None
+        return resp.status_code, resp.json() if resp.content else None
     except ValueError:
-        return status, None
+        return resp.status_code, None
 
 
 def call_all(method, path, headers=None, timeout=10):

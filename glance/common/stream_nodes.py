@@ -8,12 +8,12 @@ images it owned move.
 
 import hashlib
 import time
-import urllib.request
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import http
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -47,9 +47,9 @@ def _healthy(endpoint, now=None):
     if cached is not None and now - cached[1] < CONF.stream.health_check_interval:
         return cached[0]
     try:
-        with urllib.request.urlopen(endpoint.rstrip('/') + '/healthcheck',
-                                    timeout=CONF.stream.health_check_timeout) as resp:
-            healthy = resp.status == 200
+        # no retry: a node that does not answer at once is skipped, not waited for
+        healthy = http.request(endpoint, 'GET', '/healthcheck', retries=0,
+                               timeout=CONF.stream.health_check_timeout).status_code == 200
     except Exception as e:
         LOG.warning('glance-stream node %s failed its health check: %s', endpoint, e)
         healthy = False

@@ -69,17 +69,23 @@ def _keys():
     return keys
 
 
-def sign(image_id, project_id, is_admin=False, lifetime=None, now=None):
-    """A ticket for one GET of ``image_id`` by ``project_id``."""
+def sign(image_id, project_id, is_admin=False, lifetime=None, now=None, user_id=None):
+    """A ticket for one GET of ``image_id`` by ``project_id``.
+
+    ``user_id``, when given, rides along for the stream node's ``image.send``
+    notification (who received the image); it grants nothing.
+    """
     now = time.time() if now is None else now
     expires = int(now + (lifetime or CONF.stream.ticket_lifetime))
-    payload = _b64(jsonutils.dump_as_bytes(
-        {'m': 'GET', 'i': image_id, 'p': project_id, 'a': bool(is_admin), 'e': expires}))
+    claims = {'m': 'GET', 'i': image_id, 'p': project_id, 'a': bool(is_admin), 'e': expires}
+    if user_id is not None:
+        claims['u'] = user_id
+    payload = _b64(jsonutils.dump_as_bytes(claims))
     return '%s.%s' % (payload, _b64(_sign(_keys()[0], payload)))
 
 
 def verify(ticket, image_id, method='GET', now=None):
-    """The ticket's claims ({'project_id', 'is_admin', 'expires'}) or InvalidTicket.
+    """The ticket's claims ({'project_id', 'user_id', 'is_admin', 'expires'}) or InvalidTicket.
 
     The same answer, without detail, for a forged, expired or misused ticket: the caller
     learns nothing from the difference.
@@ -94,10 +100,11 @@ def verify(ticket, image_id, method='GET', now=None):
     now = time.time() if now is None else now
     if (not isinstance(claims, dict) or claims.get('m') != method
             or claims.get('i') != image_id or not _valid_expiry(claims.get('e'), now)
-            or not isinstance(claims.get('p'), (str, type(None)))):
+            or not isinstance(claims.get('p'), (str, type(None)))
+            or not isinstance(claims.get('u'), (str, type(None)))):
         raise exception.InvalidTicket()
-    return {'project_id': claims.get('p'), 'is_admin': claims.get('a') is True,
-            'expires': claims['e']}
+    return {'project_id': claims.get('p'), 'user_id': claims.get('u'),
+            'is_admin': claims.get('a') is True, 'expires': claims['e']}
 
 
 def _valid_expiry(expires, now):

@@ -415,6 +415,9 @@ class ZeroCopy:
                         sendfile(part.fd, part.offset, part.length)
                     elif part:
                         writers[-1](part)
+            done = getattr(body, 'sendfile_done', None)
+            if done is not None:
+                done()
         finally:
             close = getattr(body, 'close', None)
             if close is not None:

@@ -442,7 +442,7 @@ def image_storage_used(owner):
             models.Image.status.in_(('active', 'saving', 'deactivated'))).scalar()
 
 
-def image_usage(owner):
+def image_usage_summary(owner):
     """What a project's images use: (bytes stored, images, bytes staged, images uploading)."""
     with _session() as session:
         live = sa.and_(models.Image.owner == owner, models.Image.deleted.is_(False))
@@ -454,6 +454,17 @@ def image_usage(owner):
             sa.func.count(models.Image.id)).filter(
             live, models.Image.status.in_(('uploading', 'importing', 'saving'))).one()
         return int(stored), int(count), int(staged), int(uploading)
+
+
+def image_usage(owner, statuses):
+    """(number, bytes) of a project's live images in these statuses, for unified limits."""
+    with _session() as session:
+        count, size = session.query(
+            sa.func.count(models.Image.id),
+            sa.func.coalesce(sa.func.sum(models.Image.size), 0)).filter(
+            models.Image.owner == owner, models.Image.deleted.is_(False),
+            models.Image.status.in_(tuple(statuses))).one()
+        return count, size
 
 
 @_retry

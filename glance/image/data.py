@@ -22,10 +22,12 @@ from oslo_log import log as logging
 from oslo_utils import units
 
 from glance.common import exception
+from glance.common import notifier
 from glance.common import pieces
 from glance.db import api as db_api
 from glance.db import models
 from glance.image import inspection
+from glance.image import keystone_limits
 from glance.image import service
 from glance.store import backend
 
@@ -38,7 +40,8 @@ data_opts = [
                     'A larger upload answers 413 and stops being read.'),
     cfg.IntOpt('user_storage_quota', default=0, min=0,
                help='Bytes of image data one project may store in all (0: no limit). An '
-                    'upload that would exceed it answers 413 and stops being read.'),
+                    'upload that would exceed it answers 413 and stops being read. Ignored '
+                    'when use_keystone_limits is True (image_size_total applies).'),
     cfg.StrOpt('hashing_algorithm', default='sha512',
                choices=sorted(hashlib.algorithms_guaranteed - {'md5', 'sha1'}),
                help='Algorithm of the os_hash_value computed for every upload.'),
@@ -264,10 +267,11 @@ def upload(context, image_id, body, size, store=None):
         raise exception.BadRequest('Properties container_format, disk_format must be set '
                                    'prior to saving data.')
     store = backend.check_backend(store) if store else backend.default_backend()
-    limit, limit_error = _limit(image['owner'])
+    limit, limit_error = _limit(context, image['owner'], size)
     if size is not None and size > limit:
         raise limit_error()
     holder = holder_id()
+    notifier.image_event(context, 'image.prepare', image, backend=store)
     db_api.image_update(image_id, {'status': 'saving', 'upload_holder': holder,
                                    'upload_heartbeat_at': models.now(), 'size': size},
                         from_state='queued')
@@ -287,6 +291,8 @@ def upload(context, image_id, body, size, store=None):
                        'os_hash_algo': CONF.hashing_algorithm, 'os_hash_value': multihash},
             location, pieces=piece_map.as_values() if piece_map.image_size == written else None)
     except BaseException as e:
+        notifier.error(context, 'image.upload', 'Image %s could not be uploaded: %s'
+                       % (image_id, type(e).__name__))
         # A Duplicate means the object at that path is not this upload's: leave it alone.
         _abandon(image_id, store, location,
                  delete_data=not isinstance(e, store_exc.Duplicate))
@@ -306,12 +312,21 @@ def upload(context, image_id, body, size, store=None):
         LOG.exception('Upload of image %s to store %s failed', image_id, store)
         raise exception.BackendUnavailable()
     LOG.info('Image %s uploaded to store %s: %d bytes', image_id, store, image['size'])
+    notifier.image_event(context, 'image.upload', image)
+    notifier.image_event(context, 'image.activate', image)
     return image
 
 
-def _limit(owner):
+def _limit(context, owner, size):
     """The most bytes this upload may have, and the error past it."""
     cap = CONF.image_size_cap
+    if keystone_limits.enabled():
+        remaining = keystone_limits.enforce_upload(context, owner, size)
+        if remaining is not None and remaining < cap:
+            return remaining, lambda: exception.LimitExceeded(
+                reason='the upload would exceed the image data limits of project %s '
+                       '(image_size_total, image_stage_total)' % owner)
+        return cap, exception.ImageSizeLimitExceeded
     if not CONF.user_storage_quota:
         return cap, exception.ImageSizeLimitExceeded
     remaining = CONF.user_storage_quota - db_api.image_storage_used(owner)

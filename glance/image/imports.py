@@ -43,6 +43,7 @@ from glance.image import data
 from glance.image import glance_download
 from glance.image import import_plugins
 from glance.image import inspection
+from glance.image import keystone_limits
 from glance.image import service
 from glance.image import staging
 from glance.image import task_runner
@@ -201,6 +202,8 @@ def import_image(context, image_id, body, stores_header=None):
     _check_lock(image)  # before a task is recorded; taking it below is the real test
     _check_status(request, image)
     stores = _target_stores(request, image, stores_header)
+    if keystone_limits.enabled():
+        keystone_limits.enforce_import(context, image['owner'])  # 413 over, 503 unreadable
     remote = None
     if request['method'] == 'glance-download':
         _image_id, region, interface = glance_download.parse(body['method'])
@@ -245,7 +248,7 @@ def _request_of(task):
 
 def _fetch(image, uri, progress):
     """web-download: the URL's data into the staging area, inspected and size-capped."""
-    limit, limit_error = data._limit(image['owner'])
+    limit, limit_error = data._limit(None, image['owner'], None)
     progress.note('Downloading %s' % web_fetch._safe(uri))
     response = web_fetch.open_url(uri)
 
@@ -275,7 +278,7 @@ def _download(image, method, remote, progress):
     image = db_api.image_change_properties(
         image['id'], glance_download.properties_to_copy(found), values=values,
         expect={LOCK: _lock_of(image)})
-    limit, limit_error = data._limit(image['owner'])
+    limit, limit_error = data._limit(None, image['owner'], None)
     progress.note('Downloading image %s from region %s' % (remote_id, method['glance_region']))
 
     def counted(chunks):

@@ -7,6 +7,7 @@ status. Only images with visibility ``shared`` have members, as upstream.
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import notifier
 from glance.db import api as db_api
 from glance.image import quota
 from glance.image import service
@@ -43,6 +44,7 @@ def add(context, image_id, member_id):
     quota.check_members(len(db_api.image_member_find(image_id=image_id)) + 1)
     member = db_api.image_member_create(image_id, member_id)
     LOG.info('Image %s shared with project %s', image_id, member_id)
+    notifier.member_event(context, 'image.member.create', member)
     return member
 
 
@@ -75,11 +77,16 @@ def update_status(context, image_id, member_id, status):
         raise exception.MemberNotFound(image_id=image_id, member_id=member_id)
     _enforce(context, 'modify_member', image, member_id,
              'change the status of this membership (only the member may)')
-    return db_api.image_member_update(image_id, member_id, status)
+    member = db_api.image_member_update(image_id, member_id, status)
+    notifier.member_event(context, 'image.member.update', member)
+    return member
 
 
 def delete(context, image_id, member_id):
     image = _shared_image(context, image_id)
     _enforce(context, 'delete_member', image, member_id, 'remove members of this image')
+    member = db_api.image_member_find(image_id=image_id, member=member_id)
     db_api.image_member_delete(image_id, member_id)
     LOG.info('Image %s no longer shared with project %s', image_id, member_id)
+    if member:
+        notifier.member_deleted(context, member[0])

@@ -5,6 +5,7 @@ from oslo_utils import units
 
 from glance.common import exception
 from glance.db import api as db_api
+from glance.image import keystone_limits
 from glance import policy
 
 CONF = cfg.CONF
@@ -19,7 +20,8 @@ quota_opts = [
                     'no limit.'),
     cfg.IntOpt('image_count_quota', default=-1, min=-1,
                help='Most images (in any status but deleted) one project may own; -1 for no '
-                    'limit.'),
+                    'limit. Ignored when use_keystone_limits is True (image_count_total '
+                    'applies).'),
 ]
 CONF.register_opts(quota_opts)
 
@@ -51,6 +53,9 @@ def check_members(count):
 
 def check_image_count(owner):
     """Before creating an image: would the project own more than its quota?"""
+    if keystone_limits.enabled():
+        keystone_limits.enforce_image_count_total(None, owner)
+        return
     if CONF.image_count_quota < 0:
         return
     if db_api.image_count(owner) + 1 > CONF.image_count_quota:
@@ -65,8 +70,10 @@ def usage(context):
     Sizes are in MiB; a limit of -1 is no limit.
     """
     policy.enforce(context, 'get_usage', {'project_id': context.project_id})
+    if keystone_limits.enabled():
+        return {'usage': keystone_limits.usage(context)}
     CONF.import_opt('user_storage_quota', 'glance.image.data')
-    stored, count, staged, uploading = db_api.image_usage(context.project_id)
+    stored, count, staged, uploading = db_api.image_usage_summary(context.project_id)
     size_limit = CONF.user_storage_quota // units.Mi if CONF.user_storage_quota else -1
     return {'usage': {
         'image_size_total': {'limit': size_limit, 'usage': stored // units.Mi},

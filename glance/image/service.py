@@ -10,6 +10,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import notifier
 from glance.db import api as db_api
 from glance.image import cache_coherence
 from glance.image import locations
@@ -76,6 +77,7 @@ def create(context, values):
     }
     image = db_api.image_create(record)
     LOG.info('Image %s created by project %s', image['id'], context.project_id)
+    notifier.image_event(context, 'image.create', image)
     return property_protections.shown(context, image)
 
 
@@ -144,6 +146,7 @@ def update(context, image_id, apply_changes):
     values = {k: v for k, v in core.items() if v != image.get(k)}
     updated = db_api.image_update(image_id, values, properties=properties, tags=tags,
                                   from_state=image['status'])
+    notifier.image_event(context, 'image.update', updated)
     return property_protections.shown(context, updated)
 
 
@@ -156,6 +159,7 @@ def delete(context, image_id):
     status = 'pending_delete' if CONF.delayed_delete and image['locations'] else 'deleted'
     deleted = db_api.image_destroy(image_id, status=status)
     LOG.info('Image %s deleted (%s) by project %s', image_id, status, context.project_id)
+    notifier.image_deleted(context, deleted)
     if status == 'deleted' and image['locations']:
         locations.delete_data(image)
     if image['locations']:
@@ -196,6 +200,7 @@ def deactivate(context, image_id):
                                  % image['status'])
     image = db_api.image_update(image_id, {'status': 'deactivated'}, from_state='active')
     cache_coherence.invalidate(image_id)
+    notifier.image_event(context, 'image.update', image)
     return image
 
 
@@ -207,7 +212,9 @@ def reactivate(context, image_id):
     if image['status'] != 'deactivated':
         raise exception.Conflict('Not allowed to reactivate image in status %s'
                                  % image['status'])
-    return db_api.image_update(image_id, {'status': 'active'}, from_state='deactivated')
+    image = db_api.image_update(image_id, {'status': 'active'}, from_state='deactivated')
+    notifier.image_event(context, 'image.update', image)
+    return image
 
 
 def add_tag(context, image_id, tag):
@@ -219,7 +226,7 @@ def add_tag(context, image_id, tag):
         return
     tags = image['tags'] + [tag]
     quota.check_tags(tags)
-    db_api.image_update(image_id, {}, tags=tags)
+    notifier.image_event(context, 'image.update', db_api.image_update(image_id, {}, tags=tags))
 
 
 def delete_tag(context, image_id, tag):
@@ -227,7 +234,8 @@ def delete_tag(context, image_id, tag):
     policy.modify()
     if tag not in image['tags']:
         raise exception.NotFound('Tag %s not found on image %s.' % (tag, image_id))
-    db_api.image_update(image_id, {}, tags=[t for t in image['tags'] if t != tag])
+    updated = db_api.image_update(image_id, {}, tags=[t for t in image['tags'] if t != tag])
+    notifier.image_event(context, 'image.update', updated)
 
 
 def list_opts():

@@ -140,7 +140,7 @@ def stage(context, image_id, body, size_hint):
     if image['status'] != 'queued':
         raise exception.Conflict('Image %s is %s: only a queued image can be staged.'
                                  % (image_id, image['status']))
-    limit, limit_error = data._limit(image['owner'])
+    limit, limit_error = data._limit(context, image['owner'], size_hint)
     if size_hint is not None and size_hint > limit:
         raise limit_error()
     db_api.image_update(image_id, {'status': 'uploading', 'upload_holder': data.holder_id(),

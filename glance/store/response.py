@@ -2,7 +2,8 @@
 
 Used by glance-stream's reader app and cache filter, and by glance-api's proxy mode, so a
 download answers the same whichever of them serves it. The body is any iterator of
-verified chunks (glance.store.reader) or a cached file range.
+verified chunks (glance.store.reader) or a cached file range; once it is all sent,
+``image.send`` is notified (glance.common.notifier).
 
 Ranges: one ``bytes=`` range is answered 206 with ``Content-Range``; several ranges, a
 malformed or invalid header (``bytes=10-5``), or an ``If-Range`` whose validator is not
@@ -13,6 +14,7 @@ the image's ETag get the whole image (200); a range that starts past the end is 
 import webob
 
 from glance.common import exception
+from glance.common import notifier
 
 
 def byte_range(req, size):
@@ -63,7 +65,8 @@ def data_response(req, image, read_range):
         resp.headers['Content-Range'] = 'bytes %d-%d/%d' % (start, end, size)
     if req.method != 'HEAD' and size:
         source, body = read_range(start, end)
-        resp.app_iter = _primed(body)
+        resp.app_iter = notifier.SentBody(req.environ.get('glance.context'), image,
+                                          _primed(body), end - start + 1)
         if source:
             resp.headers['X-Image-Cache'] = source
     # After app_iter, which resets it: clients need the length to detect a cut transfer.

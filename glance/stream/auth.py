@@ -48,9 +48,11 @@ class StreamAuth:
                 return webob.exc.HTTPUnauthorized(explanation=str(e))
             req.environ['glance.ticket'] = claims
             req.context = context.RequestContext(
-                project_id=claims['project_id'], is_admin=claims['is_admin'],
+                project_id=claims['project_id'], user_id=claims['user_id'],
+                is_admin=claims['is_admin'],
                 roles=['admin'] if claims['is_admin'] else ['reader'],
-                request_id=req.environ.get('openstack.request_id'))
+                request_id=req.environ.get('openstack.request_id'),
+                global_request_id=req.environ.get('openstack.global_request_id'))
         elif self.token_context is not None:
             try:
                 req.context = self.token_context.make_context(req)

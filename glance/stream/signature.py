@@ -33,8 +33,12 @@ class CacheSignature:
             LOG.warning('Refused an unsigned or badly signed cache call %s %s: %s',
                         req.method, path, e)
             return webob.exc.HTTPUnauthorized(explanation='The cache API needs a signed call.')
-        req.environ['glance.context'] = context.RequestContext(is_admin=True,
-                                                               roles=['admin'])
+        # glance-api forwards its caller's request id (glance.common.http): it shows in
+        # this node's log lines for the call.
+        req.environ['glance.context'] = context.RequestContext(
+            is_admin=True, roles=['admin'],
+            request_id=req.environ.get('openstack.request_id'),
+            global_request_id=req.environ.get('openstack.global_request_id'))
         return req.get_response(self.app)
 
 

@@ -111,7 +111,9 @@ class UnauthenticatedContextMiddleware(_ContextFilter):
             user_id=req.headers.get('X-User-Id') or CONF.noauth_user_id,
             roles=roles,
             service_catalog=_service_catalog(req),
-            request_id=req.environ.get('openstack.request_id'))
+            request_id=req.environ.get('openstack.request_id'),
+            # the caller's X-OpenStack-Request-ID, as oslo.middleware's request_id took it
+            global_request_id=req.environ.get('openstack.global_request_id'))
 
 
 def list_opts():

@@ -51,7 +51,8 @@ class Controller:
             return response.data_response(req, image, lambda start, end: (
                 None, reader.read(image, start, end, context=req.context)))
         endpoint = nodes.pick(image_id)
-        token = ticket.sign(image_id, req.context.project_id, req.context.is_admin)
+        token = ticket.sign(image_id, req.context.project_id, req.context.is_admin,
+                            user_id=req.context.user_id)
         location = '%s/v2/images/%s/file?%s' % (endpoint.rstrip('/'), image_id,
                                                 urllib.parse.urlencode({'ticket': token}))
         return webob.exc.HTTPFound(location=location)

@@ -26,7 +26,7 @@ record() { printf '%s\n' "$*" >>"$RECORD"; }
 for fn in setup_develop configure_keystone_authtoken_middleware setup_logging \
           create_service_user get_or_create_service get_or_create_endpoint \
           recreate_database time_start time_stop run_process stop_process \
-          start_tls_proxy sudo cp mkdir rm; do
+          start_tls_proxy iniset_rpc_backend sudo cp mkdir rm; do
     eval "function $fn { record $fn \"\$@\"; }"
 done
 function iniset { record iniset "$@"; }
@@ -163,6 +163,15 @@ class TestDevstackPlugin(testtools.TestCase):
                       '/opt/stack/data/glance', calls)
         self.assertIn('iniset /opt/stack/tempest/etc/tempest.conf image-feature-enabled '
                       'import_image False', calls)
+
+    def test_rabbit_turns_notifications_on_in_both_servers(self):
+        _, calls = self._stack(ENABLED_SERVICES='key,mysql,rabbit,g-api')
+        for conf in ('/etc/glance/glance-api.conf', '/etc/glance/glance-stream.conf'):
+            self.assertEqual('messagingv2', self._inisets(calls, conf)[
+                ('oslo_messaging_notifications', 'driver')])
+            self.assertIn('iniset_rpc_backend glance %s' % conf, calls)
+        _, calls = self._stack()
+        self.assertFalse([c for c in calls if 'oslo_messaging' in c or 'rpc_backend' in c])
 
     def test_without_tempest_leaves_its_config_alone(self):
         _, calls = self._stack(ENABLED_SERVICES='key,mysql,g-api')

@@ -24,6 +24,12 @@ class TestTicket(testtools.TestCase):
         self.assertTrue(claims['is_admin'])
         self.assertEqual(1060, claims['expires'])
 
+    def test_user_id_rides_along(self):
+        token = ticket.sign('img', 'proj', user_id='u1', now=1000)
+        self.assertEqual('u1', ticket.verify(token, 'img', now=1010)['user_id'])
+        # a ticket signed without one (an older glance-api) still verifies
+        self.assertIsNone(ticket.verify(ticket.sign('img', 'proj'), 'img')['user_id'])
+
     def test_expired(self):
         token = ticket.sign('img', 'proj', now=1000)
         self.assertRaises(exception.InvalidTicket, ticket.verify, token, 'img', now=1061)

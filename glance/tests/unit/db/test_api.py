@@ -77,6 +77,17 @@ class TestImages(base.DbTestCase):
         self.assertEqual(15, db_api.image_storage_used('p1'))
         self.assertEqual(0, db_api.image_storage_used('p3'))
 
+    def test_usage_by_status(self):
+        db_api.image_create(_image(size=10, status='active'))
+        db_api.image_create(_image(size=3, status='saving'))
+        db_api.image_create(_image(size=4, status='saving'))
+        db_api.image_create(_image(size=9, status='saving', owner='p2'))
+        gone = db_api.image_create(_image(size=50, status='saving'))
+        db_api.image_destroy(gone['id'])
+        self.assertEqual((2, 7), db_api.image_usage('p1', ['saving']))
+        self.assertEqual((3, 17), db_api.image_usage('p1', ['saving', 'active']))
+        self.assertEqual((0, 0), db_api.image_usage('p3', ['saving']))
+
 
 @base.on_every_engine
 class TestImageList(base.DbTestCase):

@@ -1,0 +1,198 @@
+"""Per-project image limits from a real Keystone's unified limits (use_keystone_limits).
+
+The test Keystone (tools/test-services/keystone-start.sh) gets a service and endpoint of
+this test class's own, registered limits for the four image resources and overrides for
+some projects made for the test; glance-api (noauth flavor, the caller's project id taken
+from the header) reads them with oslo.limit as the bootstrap admin, system scoped.
+"""
+
+import os
+import uuid
+
+import requests
+import testtools
+
+from glance.tests.functional import base
+from glance.tests.functional import keystone
+
+MiB = 1024 * 1024
+REGISTERED = {'image_size_total': 5, 'image_stage_total': 5, 'image_count_total': 10,
+              'image_count_uploading': 2}
+OVERRIDES = {
+    'few': {'image_count_total': 2},
+    'small': {'image_size_total': 1},
+    'narrow': {'image_stage_total': 1},
+    'busy': {'image_count_uploading': 0},
+    'watched': {'image_size_total': 1},
+}
+
+
+class TestKeystoneLimits(base.FunctionalTest):
+
+    shared_servers = True
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            info = keystone.keystone()
+        except keystone.KeystoneUnavailable as e:
+            raise testtools.TestCase.skipException('Keystone is unavailable: %s' % e)
+        ks = info['client']
+        suffix = uuid.uuid4().hex[:10]
+        cls._undo = []
+        try:
+            cls.service = ks.services.create(name='glance-limits-' + suffix,
+                                             type='image-limits-' + suffix)
+            cls._undo.append(lambda: ks.services.delete(cls.service))
+            endpoint = ks.endpoints.create(cls.service, 'http://127.0.0.1:9/',
+                                           interface='public', region='RegionOne')
+            cls._undo.append(lambda: ks.endpoints.delete(endpoint))
+            for name, value in REGISTERED.items():
+                registered = ks.registered_limits.create(cls.service, name, value,
+                                                         region='RegionOne')
+                cls._undo.append(lambda r=registered: ks.registered_limits.delete(r))
+            cls.projects = {}
+            for label in list(OVERRIDES) + ['default']:
+                project = ks.projects.create('glance-limits-%s-%s' % (label, suffix),
+                                             'default')
+                cls._undo.append(lambda p=project: ks.projects.delete(p))
+                cls.projects[label] = project.id
+                for name, value in OVERRIDES.get(label, {}).items():
+                    override = ks.limits.create(project, cls.service, name, value,
+                                                region='RegionOne')
+                    cls._undo.append(lambda o=override: ks.limits.delete(o))
+            env = keystone._env(os.path.join(keystone.STATE, 'keystone', 'env'))
+            cls.server_kwargs = {'stream': False, 'api_conf': {
+                'DEFAULT': {'use_keystone_limits': 'true'},
+                'oslo_limit': {'auth_url': info['auth_url'], 'auth_type': 'password',
+                               'username': env['OS_USERNAME'],
+                               'password': env['OS_PASSWORD'],
+                               'user_domain_id': 'default', 'system_scope': 'all',
+                               'endpoint_id': endpoint.id}}}
+            super().setUpClass()
+        except Exception:
+            cls._cleanup_keystone()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls._cleanup_keystone()
+
+    @classmethod
+    def _cleanup_keystone(cls):
+        while cls._undo:
+            cls._undo.pop()()
+
+    def call(self, method, path, project, expect, **kwargs):
+        headers = {'X-Project-Id': self.projects[project], 'X-Roles': 'member,reader'}
+        headers.update(kwargs.pop('headers', {}))
+        resp = requests.request(method, self.servers.api_url + path, headers=headers,
+                                timeout=60, **kwargs)
+        self.assertEqual(expect, resp.status_code, resp.text)
+        return resp
+
+    def create(self, project, expect=201):
+        resp = self.call('POST', '/v2/images', project, expect,
+                         json={'disk_format': 'raw', 'container_format': 'bare'})
+        return resp.json() if expect == 201 else resp
+
+    def upload(self, project, image, data, expect=204, chunked=False):
+        body = iter([data[i:i + 65536] for i in range(0, len(data), 65536)]) \
+            if chunked else data
+        return self.call('PUT', '/v2/images/%s/file' % image['id'], project, expect,
+                         data=body, headers={'Content-Type': 'application/octet-stream'})
+
+    def usage(self, project):
+        return self.call('GET', '/v2/info/usage', project, 200).json()['usage']
+
+    # each test uses projects of its own: the servers and projects serve the whole class
+
+    def test_usage_shows_registered_limits_and_overrides(self):
+        self.assertEqual({name: {'limit': value, 'usage': 0}
+                          for name, value in REGISTERED.items()}, self.usage('default'))
+        watched = self.usage('watched')
+        self.assertEqual({'limit': 1, 'usage': 0}, watched['image_size_total'])
+        self.assertEqual({'limit': 10, 'usage': 0}, watched['image_count_total'])
+        image = self.create('watched')
+        self.upload('watched', image, b'x' * 1000)
+        watched = self.usage('watched')
+        self.assertEqual({'limit': 1, 'usage': 1}, watched['image_size_total'])  # MiB
+        self.assertEqual({'limit': 10, 'usage': 1}, watched['image_count_total'])
+        self.assertEqual(0, watched['image_count_uploading']['usage'])
+
+    def test_image_count_total_on_create(self):
+        for _ in range(2):
+            self.create('few')
+        resp = self.create('few', expect=413)
+        self.assertIn('image_count_total', resp.text)
+        self.assertEqual(2, self.usage('few')['image_count_total']['usage'])
+
+    def test_image_size_total_on_upload(self):
+        first = self.create('small')
+        self.upload('small', first, b'a' * 1000)
+        second = self.create('small')
+        # declared length: refused before a byte is read
+        resp = self.upload('small', second, b'b' * 1000, expect=413)
+        self.assertIn('image_size_total', resp.text)
+        self.assertEqual('queued', self.call('GET', '/v2/images/%s' % second['id'], 'small',
+                                             200).json()['status'])
+
+    def test_undeclared_length_is_cut_at_the_remaining_bytes(self):
+        image = self.create('narrow')  # image_stage_total 1 MiB, image_size_total 5 MiB
+        resp = self.upload('narrow', image, b'c' * (2 * MiB), expect=413, chunked=True)
+        self.assertIn('limits of project', resp.text)
+        self.assertEqual('queued', self.call('GET', '/v2/images/%s' % image['id'], 'narrow',
+                                             200).json()['status'])
+        self.upload('narrow', image, b'c' * (MiB // 2), chunked=True)
+
+    def test_image_count_uploading_on_upload(self):
+        image = self.create('busy')
+        resp = self.upload('busy', image, b'd' * 10, expect=413)
+        self.assertIn('image_count_uploading', resp.text)
+
+
+class TestLegacyQuotas(base.FunctionalTest):
+    """use_keystone_limits off (the default): the legacy options, and no usage to show."""
+
+    shared_servers = True
+    server_kwargs = {'stream': False, 'api_conf': {'DEFAULT': {'image_count_quota': 1}}}
+
+    def test_image_count_quota_and_empty_usage(self):
+        headers = {'X-Project-Id': 'legacy-' + uuid.uuid4().hex[:8], 'X-Roles': 'member'}
+        body = {'disk_format': 'raw', 'container_format': 'bare'}
+        url = self.servers.api_url
+        self.assertEqual(201, requests.post(url + '/v2/images', json=body, headers=headers,
+                                            timeout=30).status_code)
+        resp = requests.post(url + '/v2/images', json=body, headers=headers, timeout=30)
+        self.assertEqual(413, resp.status_code)
+        self.assertIn('maximum of 1 images', resp.text)
+        resp = requests.get(url + '/v2/info/usage', headers=headers, timeout=30)
+        self.assertEqual((200, {'usage': {}}), (resp.status_code, resp.json()))
+
+
+class TestKeystoneAway(base.FunctionalTest):
+    """use_keystone_limits with a Keystone that does not answer: 503, no credential shown."""
+
+    shared_servers = True
+    password = 'limits-secret-' + uuid.uuid4().hex[:8]
+    server_kwargs = {'stream': False, 'api_conf': {
+        'DEFAULT': {'use_keystone_limits': 'true'},
+        'oslo_limit': {'auth_url': 'http://127.0.0.1:%d/v3' % base.free_port(),
+                       'auth_type': 'password', 'username': 'glance',
+                       'password': password, 'user_domain_id': 'default',
+                       'system_scope': 'all', 'endpoint_id': 'e1'}}}
+
+    def test_create_and_usage_are_503(self):
+        headers = {'X-Project-Id': 'p-away', 'X-Roles': 'member'}
+        url = self.servers.api_url
+        resp = requests.post(url + '/v2/images', headers=headers, timeout=60,
+                             json={'disk_format': 'raw', 'container_format': 'bare'})
+        self.assertEqual(503, resp.status_code, resp.text)
+        self.assertIn('limits could not be read', resp.text)
+        usage = requests.get(url + '/v2/info/usage', headers=headers, timeout=60)
+        self.assertEqual(503, usage.status_code)
+        for text in (resp.text, usage.text, self.servers.api.log()):
+            self.assertNotIn(self.password, text)
