@@ -38,6 +38,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import notifier
 from glance.db import api as db_api
 from glance.image import data
 from glance.image import glance_download
@@ -219,6 +220,7 @@ def import_image(context, image_id, body, stores_header=None):
                   'container_format': image['container_format'],
                   'inject': import_plugins.properties_to_inject(context.roles)},
         'message': ''})
+    notifier.task_event(context, 'task.create', task)
     status_change = None if request['method'] == 'copy-image' else {'status': 'importing'}
     try:
         _take_lock(image, task['id'], {IMPORTING: ','.join(stores), FAILED: ''},

@@ -13,6 +13,7 @@ import uuid
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import notifier
 from glance.db import api as db_api
 from glance.image import data
 from glance.image import import_plugins
@@ -54,6 +55,7 @@ def create(context, task_input, image_validator):
         'id': str(uuid.uuid4()), 'type': TASK_TYPE, 'status': 'pending',
         'owner': context.project_id, 'request_id': context.request_id,
         'user_id': context.user_id, 'input': task_input, 'message': ''})
+    notifier.task_event(context, 'task.create', task)
 
     def work(task, progress):
         return _run(context, task, url, props, progress)

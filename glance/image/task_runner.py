@@ -23,6 +23,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import notifier
 from glance.db import api as db_api
 from glance.db import models
 
@@ -93,12 +94,14 @@ def start(task, work, cleanup, holder):
 
 
 def _execute(task, work, cleanup, holder):
+    notifier.task_event(None, 'task.run', task)
     try:
         task = db_api.task_update(task['id'], {'status': 'processing', 'holder': holder,
                                                'heartbeat_at': models.now(), 'progress': 0},
                                   from_status='pending')
     except (exception.Conflict, exception.TaskNotFound):
         return  # failed by housekeeping before it could start
+    notifier.task_event(None, 'task.processing', task)
     progress = Progress(task['id'])
     pulse = eventlet.spawn(_pulse, progress)
     try:
@@ -156,10 +159,11 @@ def finish(task_id, status, result=None, message='', progress=None):
     if progress is not None:
         values['progress'] = progress
     try:
-        db_api.task_update(task_id, values, from_status=ACTIVE_STATUSES)
+        task = db_api.task_update(task_id, values, from_status=ACTIVE_STATUSES)
     except (exception.Conflict, exception.TaskNotFound):
         return False
     LOG.info('Task %s: %s%s', task_id, status, ' (%s)' % message if message else '')
+    notifier.task_event(None, 'task.%s' % status, task)
     return True
 
 

@@ -6,6 +6,8 @@ serializer and filtering, without a broker (the broker path is the functional te
 
 import datetime
 
+import fixtures
+
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 import oslo_messaging
@@ -105,3 +107,36 @@ class TestNotifier(testtools.TestCase):
         body.close()
         self.assertEqual([('INFO', 'image.send', 4)],
                          [(p, e, payload['bytes_sent']) for p, e, payload in self.sent()])
+
+
+class TestTaskLifecycleEvents(TestNotifier):
+    """A task run by glance.image.task_runner notifies run, processing and its end."""
+
+    def setUp(self):
+        super().setUp()
+        from glance.image import task_runner
+        self.task_runner = task_runner
+        self.rows = {'t1': _task()}
+
+        def task_update(task_id, values, from_status=None):
+            self.rows[task_id] = dict(self.rows[task_id], **values)
+            return self.rows[task_id]
+        self.useFixture(fixtures.MockPatch('glance.db.api.task_update', task_update))
+
+    def test_success_and_failure(self):
+        self.task_runner._execute(_task(), lambda task, progress: {'image_id': 'i'},
+                                  lambda task, message: None, 'host:1:boot')
+        self.rows['t2'] = _task(id='t2')
+
+        def fails(task, progress):
+            raise ValueError('the source went away')
+        self.task_runner._execute(_task(id='t2'), fails, lambda task, message: None,
+                                  'host:1:boot')
+        events = [(event, payload['id'], payload['status'])
+                  for _priority, event, payload in self.sent()]
+        self.assertEqual([('task.run', 't1', 'pending'),
+                          ('task.processing', 't1', 'processing'),
+                          ('task.success', 't1', 'success'),
+                          ('task.run', 't2', 'pending'),
+                          ('task.processing', 't2', 'processing'),
+                          ('task.failure', 't2', 'failure')], events)
