@@ -82,10 +82,12 @@ default_backend = local
 [local]
 filesystem_store_datadir = $dir/images
 store_description = The first file store
+weight = 100
 
 [second]
 filesystem_store_datadir = $dir/images2
 store_description = The second file store
+weight = 50
 
 [os_glance_staging_store]
 filesystem_store_datadir = $dir/staging
@@ -178,6 +180,7 @@ build_timeout = 120
 [image-feature-enabled]
 import_image = true
 os_glance_reserved = true
+store_weight_enabled = true
 
 [enforce_scope]
 glance = true

@@ -155,13 +155,14 @@ class TestKeystoneLimits(base.FunctionalTest):
 
 
 class TestLegacyQuotas(base.FunctionalTest):
-    """use_keystone_limits off (the default): the legacy options, and no usage to show."""
+    """use_keystone_limits off (the default): the legacy options, shown as the usage."""
 
     shared_servers = True
     server_kwargs = {'stream': False, 'api_conf': {'DEFAULT': {'image_count_quota': 1}}}
 
-    def test_image_count_quota_and_empty_usage(self):
-        headers = {'X-Project-Id': 'legacy-' + uuid.uuid4().hex[:8], 'X-Roles': 'member'}
+    def test_image_count_quota_and_its_usage(self):
+        headers = {'X-Project-Id': 'legacy-' + uuid.uuid4().hex[:8],
+                   'X-Roles': 'member,reader'}
         body = {'disk_format': 'raw', 'container_format': 'bare'}
         url = self.servers.api_url
         self.assertEqual(201, requests.post(url + '/v2/images', json=body, headers=headers,
@@ -170,7 +171,10 @@ class TestLegacyQuotas(base.FunctionalTest):
         self.assertEqual(413, resp.status_code)
         self.assertIn('maximum of 1 images', resp.text)
         resp = requests.get(url + '/v2/info/usage', headers=headers, timeout=30)
-        self.assertEqual((200, {'usage': {}}), (resp.status_code, resp.json()))
+        self.assertEqual(200, resp.status_code, resp.text)
+        usage = resp.json()['usage']
+        self.assertEqual({'limit': 1, 'usage': 1}, usage['image_count_total'])
+        self.assertEqual({'limit': -1, 'usage': 0}, usage['image_size_total'])
 
 
 class TestKeystoneAway(base.FunctionalTest):
@@ -186,7 +190,7 @@ class TestKeystoneAway(base.FunctionalTest):
                        'system_scope': 'all', 'endpoint_id': 'e1'}}}
 
     def test_create_and_usage_are_503(self):
-        headers = {'X-Project-Id': 'p-away', 'X-Roles': 'member'}
+        headers = {'X-Project-Id': 'p-away', 'X-Roles': 'member,reader'}
         url = self.servers.api_url
         resp = requests.post(url + '/v2/images', headers=headers, timeout=60,
                              json={'disk_format': 'raw', 'container_format': 'bare'})
