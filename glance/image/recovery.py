@@ -4,8 +4,9 @@
 per host (glance.common.background):
 
 * an image in ``saving`` whose uploading process is gone (same host: its pid is dead or the
-  host rebooted; any host: no progress for ``upload_stale_after`` seconds) goes back to
-  ``queued`` and the partial data is deleted;
+  host rebooted; any host: no progress for ``upload_stale_after`` seconds) has the partial
+  data deleted from the store the upload recorded (``upload_store``: file, Swift segments,
+  an S3 multipart upload; glance.store.inventory) and goes back to ``queued``;
 * locations left ``pending_delete`` (by ``delayed_delete`` after ``scrub_time``, or by a
   delete whose backend call failed) have their data deleted and are marked ``deleted``;
 * cache evictions a glance-stream node missed are delivered again.
@@ -72,25 +73,36 @@ def holder_gone(image, now=None):
 
 
 def recover_uploads():
+    """Put uploads whose writer died back to queued; delete their partial data.
+
+    The partial data is looked for in the store the upload recorded when it started
+    (``upload_store``), whatever its kind; images from before that column existed fall
+    back to the default store.
+    """
     recovered = 0
     for image in db_api.images_in_status('saving'):
         if not holder_gone(image):
             continue
-        store = backend.default_backend()
-        location = backend.expected_location(store, image['id'])
+        store = image.get('upload_store') or backend.default_backend()
+        # Clean while the image is still saving: once queued, a new upload may start
+        # writing the same object. A store that fails keeps the image saving; the next
+        # sweep tries again.
+        try:
+            data.clean_partial(image['id'], store)
+        except Exception as e:
+            LOG.error('Could not delete partial data of image %s in store %s (%s); it '
+                      'stays saving and the next sweep tries again', image['id'], store,
+                      type(e).__name__)
+            continue
         try:
             db_api.image_update(image['id'], {'status': 'queued', 'upload_holder': None,
-                                              'upload_heartbeat_at': None, 'size': None},
+                                              'upload_heartbeat_at': None,
+                                              'upload_store': None, 'size': None},
                                 from_state='saving')
         except (exception.Conflict, exception.ImageNotFound):
             continue  # finished, or recovered by another worker
-        if location is not None:
-            try:
-                backend.delete(location)
-            except Exception as e:
-                LOG.error('Could not delete partial data of image %s: %s', image['id'], e)
-        LOG.warning('Recovered image %s: its upload by %s died; it is queued again',
-                    image['id'], image.get('upload_holder'))
+        LOG.warning('Recovered image %s: its upload to store %s by %s died; it is queued '
+                    'again', image['id'], store, image.get('upload_holder'))
         recovered += 1
     return recovered
 

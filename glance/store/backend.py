@@ -287,26 +287,15 @@ def delete(location, context=None):
         LOG.info('Data of a location of store %s was already gone', backend)
 
 
-def expected_location(backend, image_id):
-    """Where a partial upload of ``image_id`` to ``backend`` would be, or None.
-
-    Used to clean up after an upload whose process died before glance_store returned a
-    location. The file store writes ``<datadir>/<image id>``.
-    """
-    if backend_type(backend) != 'file':
-        return None
-    datadir = getattr(CONF, backend).filesystem_store_datadir
-    return {'url': 'file://%s/%s' % (datadir.rstrip('/'), image_id),
-            'metadata': {'store': backend}}
-
-
 def safe_url(url):
     """A location URL with any credential (user:password@) removed, for logs."""
     scheme, sep, rest = url.partition('://')
     if not sep:
         return url
-    if '@' in rest.split('/', 1)[0]:
-        rest = rest.split('@', 1)[1]
+    # An S3 secret key may hold "/": the credential ends at the last "@", not at the
+    # first "/" (image ids and container names hold no "@").
+    if '@' in rest:
+        rest = rest.rsplit('@', 1)[1]
     return '%s://%s' % (scheme, rest)
 
 
