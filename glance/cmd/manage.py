@@ -290,21 +290,89 @@ class DirectLinkCommands:
         return 0
 
 
+class ImageCommands:
+    """Operator actions on one image."""
+
+    @args('image_id', help='The image (in pending_delete) to bring back.')
+    def restore(self, image_id):
+        """Bring back an image deleted with delayed_delete whose data is not scrubbed yet.
+
+        The image becomes active again with the locations the scrubber has not deleted
+        (as upstream's "glance-scrubber --restore"). Its members, removed at delete, are
+        not restored.
+        """
+        from glance.db import housekeeping as housekeeping_db
+        try:
+            image = housekeeping_db.image_restore(image_id)
+        except exception.ImageNotFound:
+            print('No image %s.' % image_id)
+            return 1
+        except exception.Conflict as e:
+            print('Cannot restore: %s' % e)
+            return 1
+        LOG.info('Image %s restored from pending_delete', image_id)
+        print('Image %s restored: %s, %d location(s).' % (image_id, image['status'],
+                                                          len(image['locations'])))
+        return 0
+
+
+class ScrubCommand:
+    """Delete now the data of deleted images whose scrub_time has passed (delayed_delete)."""
+
+    single = True
+
+    @args('--wait', type=int, default=60,
+          help='Seconds to wait for a scrubber running elsewhere to finish (default 60).')
+    def run(self, wait=60):
+        """Delete now the data of deleted images whose scrub_time has passed.
+
+        Exit status 1 if the data of an image could not be deleted (it is retried at the
+        next run), 2 if another scrubber kept the lease for ``--wait`` seconds.
+        """
+        from glance.db import housekeeping as housekeeping_db
+        from glance.image import recovery
+        deadline = time.monotonic() + wait
+        while True:
+            result = recovery.scrub()
+            if result is not None or time.monotonic() >= deadline:
+                break
+            time.sleep(1)
+        if result is None:
+            holder = housekeeping_db.lease_holder(recovery.SCRUB_LEASE)
+            print('Another scrubber holds the lease (%s): try again later.'
+                  % (holder[0] if holder else 'released just now'))
+            return 2
+        for image_id in result.scrubbed:
+            print('scrubbed  %s' % image_id)
+        for image_id, reason in result.failed:
+            print('FAILED    %s  %s' % (image_id, reason))
+        print('%d location(s) scrubbed, %d failed, %d image(s) now deleted.'
+              % (len(result.scrubbed), len(result.failed), len(result.deleted_images)))
+        return 1 if result.failed else 0
+
+
 CATEGORIES = {
     'db': DbCommands,
     'cache': CacheCommands,
     'direct-link': DirectLinkCommands,
+    'image': ImageCommands,
+    'scrub': ScrubCommand,
 }
 
 
 def _public_methods(cls):
     return [name for name in dir(cls) if not name.startswith('_')
-            and callable(getattr(cls, name))]
+            and callable(getattr(cls, name)) and name != 'single']
 
 
 def add_command_parsers(subparsers):
     for category, cls in CATEGORIES.items():
         parser = subparsers.add_parser(category, help=(cls.__doc__ or '').strip())
+        if getattr(cls, 'single', False):  # a command without sub-commands: run()
+            for args, kwargs in getattr(cls.run, 'args', []):
+                parser.add_argument(*args, **kwargs)
+            parser.set_defaults(action_fn='run')
+            continue
         actions = parser.add_subparsers(dest='action', metavar='<action>')
         actions.required = True
         for name in _public_methods(cls):
