@@ -13,6 +13,7 @@ from glance.common import stream_nodes as nodes
 from glance.common import ticket
 from glance.common import wsgi
 from glance.db import api as db_api
+from glance.image import audit
 from glance.image import data
 from glance.image import direct_link
 from glance.image import inspection
@@ -43,7 +44,7 @@ def list_api_opts():
                   ticket.list_opts(), nodes.list_opts(), image_data.list_opts(),
                   direct_link.list_opts(), links.list_opts(), pieces.list_opts(),
                   reader.list_opts(), inspection.list_opts(), catalog.list_opts(),
-                  property_protections.list_opts())
+                  property_protections.list_opts(), audit.list_opts())
 
 
 def list_stream_opts():

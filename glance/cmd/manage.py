@@ -4,6 +4,7 @@ Each command group is a class whose public methods are sub-commands; ``add_comma
 turns them into argparse sub-parsers through oslo.config's SubCommandOpt.
 """
 
+import collections
 import sys
 import time
 
@@ -351,12 +352,113 @@ class ScrubCommand:
         return 1 if result.failed else 0
 
 
+def _since(value):
+    """--since: an ISO date/time (UTC), or a number of hours/days ago ("12h", "7d")."""
+    import datetime
+    units = {'h': 3600, 'd': 86400}
+    if value and value[-1] in units and value[:-1].isdigit():
+        return (datetime.datetime.utcnow() -
+                datetime.timedelta(seconds=int(value[:-1]) * units[value[-1]]))
+    return datetime.datetime.fromisoformat(value).replace(tzinfo=None)
+
+
+class AuditCommand:
+    """Compare the database, the stores and the stream caches; report (and repair) drift."""
+
+    single = True
+
+    @args('--verify', action='store_true',
+          help='Also read every active image through its glance-stream node, which verifies '
+               'its hashes (and caches it): slow, reads every byte.')
+    @args('--format', dest='format', choices=('table', 'json'), default='table',
+          help='Output: a table (default) or JSON.')
+    @args('--store', dest='store', action='append', default=None,
+          help='Audit only this store (repeatable; default: every enabled backend).')
+    @args('--since', dest='since', default=None,
+          help='Only images created or updated, and objects written, since this UTC time '
+               '(ISO 8601) or this long ago ("12h", "7d").')
+    @args('--sample', dest='sample', type=int, default=None,
+          help='Check the objects of N images chosen at random instead of all.')
+    @args('--max-rate', dest='max_rate', type=float, default=None,
+          help='Most store or stream requests per second (default: no bound).')
+    @args('--concurrency', dest='concurrency', type=int, default=None,
+          help='Store requests at once (default: [DEFAULT] audit_concurrency).')
+    @args('--repair', action='store_true',
+          help='Show the repairs for what is found (a dry run unless --yes).')
+    @args('--yes', action='store_true',
+          help='With --repair: do them (delete orphans older than audit_orphan_grace, '
+               'evict stale cache entries, drop dead locations or mark images killed).')
+    def run(self, verify=False, format='table', store=None, since=None, sample=None,
+            max_rate=None, concurrency=None, repair=False, yes=False):
+        """Compare the database, every store and every stream node's cache; report drift.
+
+        Exit status 0 when everything agrees, 1 when drift was found, 2 when a part could
+        not be checked (and nothing else was found).
+        """
+        import json
+        from glance.image import audit
+        from glance.store import backend
+        if yes and not repair:
+            print('--yes only applies with --repair.')
+            return 2
+        backend.configure()
+        for name in store or []:
+            if name not in CONF.enabled_backends:
+                print('No store %s (stores: %s)' % (name, ', '.join(CONF.enabled_backends)))
+                return 2
+        result = audit.Audit(stores=store, since=_since(since) if since else None,
+                             sample=sample, verify=verify, max_rate=max_rate,
+                             concurrency=concurrency, progress=sys.stderr).run()
+        actions = result.repair(act=yes) if repair else []
+        if format == 'json':
+            print(json.dumps({
+                'findings': [{'class': f.kind, 'image_id': f.image_id, 'store': f.store,
+                              'detail': f.detail} for f in result.findings],
+                'repairs': [{'class': f.kind, 'image_id': f.image_id, 'action': a,
+                             'done': bool(yes)} for a, f in actions],
+                'errors': [{'where': w, 'reason': r} for w, r in result.errors],
+                'checked': dict(result.checked),
+                'seconds': round(result.elapsed, 3)}, indent=2, sort_keys=True))
+        else:
+            _print_audit(result, actions, yes)
+        if result.drift():
+            return 1
+        return 2 if result.errors else 0
+
+
+def _print_audit(result, actions, done):
+    print('Checked: %s in %.1f s' % (', '.join('%d %s' % (n, what) for what, n in
+                                              sorted(result.checked.items())) or 'nothing',
+                                    result.elapsed))
+    if not result.findings:
+        print('No drift found.')
+    else:
+        rows = [(f.kind, f.image_id or '-', f.store or '-', f.detail)
+                for f in sorted(result.findings, key=lambda f: (f.kind, f.image_id or ''))]
+        widths = [max(len(r[i]) for r in rows + [('CLASS', 'IMAGE', 'STORE', '')])
+                  for i in range(3)]
+        print('%-*s  %-*s  %-*s  DETAIL' % (widths[0], 'CLASS', widths[1], 'IMAGE',
+                                            widths[2], 'STORE'))
+        for row in rows:
+            print('%-*s  %-*s  %-*s  %s' % (widths[0], row[0], widths[1], row[1],
+                                            widths[2], row[2], row[3]))
+        counts = collections.Counter(f.kind for f in result.findings)
+        print('Drift: %s' % ', '.join('%d %s' % (n, k) for k, n in sorted(counts.items())))
+    for where, reason in result.errors:
+        print('NOT CHECKED  %s: %s' % (where, reason))
+    if actions:
+        print('Repairs%s:' % ('' if done else ' (dry run: add --yes to do them)'))
+        for action, f in actions:
+            print('  %s  %s: %s' % (f.image_id or '-', f.kind, action))
+
+
 CATEGORIES = {
     'db': DbCommands,
     'cache': CacheCommands,
     'direct-link': DirectLinkCommands,
     'image': ImageCommands,
     'scrub': ScrubCommand,
+    'audit': AuditCommand,
 }
 
 
@@ -399,6 +501,8 @@ def main(argv=None):
             # under ~/.local/share/glance, not the one the servers use.
             sys.exit('glance-manage: ERROR: no configuration file: pass --config-file with '
                      'the file glance-api reads (for example /etc/glance/glance-api.conf)')
+        # Logs go to stderr: stdout is the command's answer (audit --format json).
+        CONF.set_default('use_stderr', True)
         config.setup_logging('glance')
         config.ensure_state_path()
     except cfg.Error as e:

@@ -197,17 +197,18 @@ def image_states(ids):
 
 
 @api._retry
-def image_kill(image_id, location_ids, from_state):
-    """Mark an image whose data is gone ``killed``; its dead locations ``deleted``."""
+def image_kill(image_id, from_state):
+    """Mark an image whose data is gone or broken ``killed`` (compare-and-set).
+
+    Its locations stay as they are: what is left of its data is still referenced, so no
+    repair deletes it; deleting the image does.
+    """
     with api._session(write=True) as session:
         result = session.execute(sa.update(_IMAGES).where(
             _IMAGES.c.id == image_id, _IMAGES.c.status == from_state).values(
             status='killed', updated_at=models.now()))
         if result.rowcount != 1:
             raise exception.Conflict('Image %s is no longer %s.' % (image_id, from_state))
-        if location_ids:
-            session.execute(sa.update(_LOCS).where(_LOCS.c.id.in_(location_ids)).values(
-                status='deleted', deleted=True, deleted_at=models.now()))
 
 
 @api._retry
