@@ -28,6 +28,7 @@ class _RecoveryTest:
     store_options = None
     store_kind = None
     engine = 'sqlite'
+    orphan_grace = 0
 
     def setUp(self):
         url, drop = engines.database_url(self.engine)
@@ -38,7 +39,8 @@ class _RecoveryTest:
                                         % self.store_kind},
                             'glance_store': {'default_backend': 'local'},
                             'objects': self.store_options()},
-            'api_conf': {'DEFAULT': {'housekeeping_interval': 1}}}
+            'api_conf': {'DEFAULT': {'housekeeping_interval': 1,
+                                     'audit_orphan_grace': self.orphan_grace}}}
         super().setUp()
 
     def create(self):
@@ -171,3 +173,97 @@ class TestS3Recovery(_RecoveryTest, base.FunctionalTest):
             Bucket=self.bucket, Prefix=image_id).get('Uploads', []) if u['Key'] == image_id]
         objects = s3.list_objects_v2(Bucket=self.bucket, Prefix=image_id).get('Contents', [])
         return uploads + [o['Key'] for o in objects]
+
+
+class _AuditInStore:
+    """glance-manage audit and --repair in a real object store: an object deleted behind
+    glance's back, an orphan planted; repaired; a second audit is clean. No credential of
+    the store in anything glance-manage prints (ServerFixture.manage scans it)."""
+
+    def test_audit_finds_and_repairs_drift_in_the_store(self):
+        import json
+        good, lost = self.create(), self.create()
+        for image_id in (good, lost):
+            resp = requests.put(self.servers.api_url + '/v2/images/%s/file' % image_id,
+                                data=os.urandom(MiB + 7), headers=dict(HEADERS, **{
+                                    'Content-Type': 'application/octet-stream',
+                                    'X-Image-Meta-Store': 'objects'}))
+            self.assertEqual(204, resp.status_code, resp.text)
+        self.delete_object(lost)
+        orphan = '%s' % __import__('uuid').uuid4()
+        self.put_object(orphan, b'planted behind glance')
+
+        def audit(*args, expect):
+            result = self.servers.manage('audit', '--store', 'objects', '--format', 'json',
+                                         *args, check=False)
+            if expect is not None:
+                self.assertEqual(expect, result.returncode, result.stdout + result.stderr)
+            return json.loads(result.stdout)
+
+        found = audit(expect=1)
+        ours = {lost, good, orphan}
+        self.assertEqual(sorted([('missing', lost), ('orphan', orphan)]),
+                         sorted((f['class'], f['image_id']) for f in found['findings']
+                                if f['image_id'] in ours))
+        repaired = audit('--repair', '--yes', expect=1)
+        self.assertEqual(sorted([(lost, 'mark image killed'),
+                                 (orphan, self.orphan_action % orphan)]),
+                         sorted((r['image_id'], r['action']) for r in repaired['repairs']
+                                if r['image_id'] in ours))
+        self.assertEqual('killed', self.status(lost))
+        self.assertEqual('active', self.status(good))
+        self.assertEqual(self.orphan_left, bool(self.partial_data(orphan)))
+        if self.orphan_left:
+            self.delete_object(orphan)
+        again = audit(expect=None)
+        self.assertEqual([], [f for f in again['findings'] if f['image_id'] in ours])
+        # no stream node runs here: only the caches are left unchecked
+        self.assertEqual(['cache list unavailable'], [e['reason'] for e in again['errors']])
+
+
+class TestSwiftAudit(_AuditInStore, TestSwiftRecovery):
+    # this test's own container: the planted orphan goes at once (audit_orphan_grace 0)
+    orphan_action = 'delete object %s from store objects'
+    orphan_left = False
+
+    def setUp(self):
+        super().setUp()
+        self.conn = swiftclient.Connection(
+            authurl=keystone.keystone()['auth_url'], user='glance',
+            key=services.GLANCE_SWIFT_PASSWORD, auth_version='3',
+            os_options={'project_name': 'service', 'user_domain_id': 'default',
+                        'project_domain_id': 'default'})
+
+    def delete_object(self, name):
+        self.conn.delete_object(self.container, name)
+
+    def put_object(self, name, data):
+        self.conn.put_object(self.container, name, data)
+
+    def test_killed_upload_is_cleaned_in_its_own_store(self):
+        self.skipTest('run by TestSwiftRecovery')
+
+
+class TestS3Audit(_AuditInStore, TestS3Recovery):
+    # The bucket is shared by every test run on this machine (their objects are orphans to
+    # this test's database) and S3 cannot backdate an object: a grace of ten years keeps
+    # the planted orphan and every other run's objects alike.
+    orphan_action = 'keep (younger than audit_orphan_grace)%.0s'
+    orphan_left = True
+    orphan_grace = 10 * 365 * 86400
+
+    def setUp(self):
+        super().setUp()
+        self.s3 = boto3.client('s3', endpoint_url=self.env['S3_ENDPOINT'],
+                               aws_access_key_id=self.env['S3_ACCESS_KEY'],
+                               aws_secret_access_key=self.env['S3_SECRET_KEY'],
+                               region_name=self.env.get('S3_REGION', 'us-east-1'))
+
+    def delete_object(self, name):
+        self.s3.delete_object(Bucket=self.bucket, Key=name)
+
+    def put_object(self, name, data):
+        self.s3.put_object(Bucket=self.bucket, Key=name, Body=data)
+
+    def test_killed_upload_is_cleaned_in_its_own_store(self):
+        self.skipTest('run by TestS3Recovery')
