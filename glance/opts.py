@@ -56,4 +56,4 @@ def list_stream_opts():
 def list_manage_opts():
     return _merge(config.list_opts(), db_api.list_opts(), backend.list_opts(),
                   ticket.list_opts(), nodes.list_opts(), links.list_opts(),
-                  catalog.list_opts())
+                  catalog.list_opts(), recovery.list_opts(), audit.list_opts())
