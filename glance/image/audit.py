@@ -238,7 +238,8 @@ class Audit:
             inv = self._inventory(store)
             if inv is None:
                 continue
-            names = refs.get(store, set())
+            # a location without a store in its metadata (older records) may be anywhere
+            names = refs.get(store, set()) | refs.get(None, set())
             progress = _Progress(self.progress, 'store %s' % store)
             try:
                 for obj in inv.list():
@@ -302,7 +303,7 @@ class Audit:
                 if f.target.modified is None or now - f.target.modified < grace:
                     actions.append(('keep (younger than audit_orphan_grace)', f))
                     continue
-                if act and f.image_id in refs.get(f.store, set()):
+                if act and f.image_id in (refs.get(f.store, set()) | refs.get(None, set())):
                     actions.append(('keep (referenced since the audit)', f))
                     continue
                 action = 'delete %s %s from store %s' % (f.target.kind, f.target.name,
