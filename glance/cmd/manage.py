@@ -359,7 +359,10 @@ def _since(value):
     if value and value[-1] in units and value[:-1].isdigit():
         return (datetime.datetime.utcnow() -
                 datetime.timedelta(seconds=int(value[:-1]) * units[value[-1]]))
-    return datetime.datetime.fromisoformat(value).replace(tzinfo=None)
+    when = datetime.datetime.fromisoformat(value)
+    if when.tzinfo is not None:  # the database holds naive UTC
+        when = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return when
 
 
 class AuditCommand:
