@@ -149,3 +149,75 @@ class TestAudit(test_data_path.DataTest):
         found, report = self.findings('--since', '2100-01-01', expect=0)
         self.assertEqual(0, report['checked'].get('images', 0))
         self.assertIn('No store nowhere', self.audit('--store', 'nowhere', expect=2).stdout)
+
+
+class TestAuditTwoStreamNodes(test_data_path.DataTest):
+    """A stale cache entry on a second glance-stream node is found and evicted there."""
+
+    shared_servers = False
+
+    def setUp(self):
+        import configparser
+        from glance.tests.functional import base
+        super().setUp()
+        self.port2 = base.free_port()
+        parser = configparser.RawConfigParser()
+        parser.read(self.servers.stream_conf_path)
+        parser.set('DEFAULT', 'bind_port', str(self.port2))
+        self.cache2 = os.path.join(self.servers.dir, 'state2', 'cache')
+        parser.set('DEFAULT', 'state_path', os.path.join(self.servers.dir, 'state2'))
+        parser.set('cache', 'directory', self.cache2)
+        conf2 = os.path.join(self.servers.dir, 'glance-stream-2.conf')
+        with open(conf2, 'w') as f:
+            parser.write(f)
+        self.node2 = base.Server('glance-stream-2', 'glance.cmd.stream', conf2, self.port2,
+                                 os.path.join(self.servers.dir, 'glance-stream-2.log'))
+        self.node2.start()
+        self.addCleanup(self.node2.stop)
+        # glance-manage knows both nodes
+        parser = configparser.RawConfigParser()
+        parser.read(self.servers.api_conf_path)
+        parser.set('stream', 'endpoints', '%s,%s' % (self.servers.stream_url, self.node2.url))
+        self.manage_conf = os.path.join(self.servers.dir, 'manage-two-nodes.conf')
+        with open(self.manage_conf, 'w') as f:
+            parser.write(f)
+
+    def test_stale_entry_on_the_second_node(self):
+        from oslo_config import cfg
+        from oslo_config import fixture as config_fixture
+
+        from glance.common import ticket
+        image_id = self.create()['id']
+        self.upload(image_id, b'on node two' * 100)
+        # a ticketed read on node 2 caches the image there
+        self.useFixture(config_fixture.Config(cfg.CONF)).config(
+            ticket_key=self.servers.ticket_key, group='stream')
+        token = ticket.sign(image_id, self.project)
+        resp = self.session.get('%s/v2/images/%s/file?ticket=%s' % (self.node2.url, image_id,
+                                                                   token))
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.wait_cached(image_id, cache_dir=self.cache2)
+        db = sa.create_engine('sqlite:///%s/glance.sqlite' % self.servers.dir)
+        self.addCleanup(db.dispose)
+        with db.begin() as conn:  # deleted behind the caches' back
+            conn.execute(sa.text("UPDATE images SET deleted = :t, status = 'deleted' "
+                                 "WHERE id = :id"), {'t': True, 'id': image_id})
+
+        def audit(*args):
+            result = self.servers.manage('audit', '--format', 'json', *args,
+                                         conf=self.manage_conf, check=False)
+            return result.returncode, json.loads(result.stdout)
+
+        code, report = audit()
+        self.assertEqual(1, code, report)
+        self.assertEqual([('stale_cache', image_id, 'cached on %s: image is deleted'
+                           % self.node2.url)],
+                         [(f['class'], f['image_id'], f['detail'])
+                          for f in report['findings']])
+        code, report = audit('--repair', '--yes')
+        self.assertEqual(['evict from the cache of %s' % self.node2.url],
+                         [r['action'] for r in report['repairs']])
+        self.assertFalse(os.path.exists(os.path.join(self.cache2, 'data', image_id)))
+        code, report = audit()
+        self.assertEqual((0, []), (code, report['findings']))
+
