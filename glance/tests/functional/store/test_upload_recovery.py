@@ -240,8 +240,7 @@ class TestSwiftAudit(_AuditInStore, TestSwiftRecovery):
     def put_object(self, name, data):
         self.conn.put_object(self.container, name, data)
 
-    def test_killed_upload_is_cleaned_in_its_own_store(self):
-        self.skipTest('run by TestSwiftRecovery')
+    test_killed_upload_is_cleaned_in_its_own_store = None  # TestSwiftRecovery runs it
 
 
 class TestS3Audit(_AuditInStore, TestS3Recovery):
@@ -265,5 +264,4 @@ class TestS3Audit(_AuditInStore, TestS3Recovery):
     def put_object(self, name, data):
         self.s3.put_object(Bucket=self.bucket, Key=name, Body=data)
 
-    def test_killed_upload_is_cleaned_in_its_own_store(self):
-        self.skipTest('run by TestS3Recovery')
+    test_killed_upload_is_cleaned_in_its_own_store = None  # TestS3Recovery runs it
