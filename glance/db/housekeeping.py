@@ -140,12 +140,14 @@ def audit_images(since=None):
     """Every image row the audit compares with the stores, deleted ones included.
 
     Yields dicts: id, status, deleted, size, checksum, os_hash_algo, os_hash_value,
-    updated_at, upload_store, and ``locations`` (every location, any status: id, url,
-    metadata, status). Read in pages, so memory stays bounded however many images.
+    created_at, updated_at, deleted_at, upload_store, and ``locations`` (every location,
+    any status: id, url, metadata, status). Read in pages, so memory stays bounded however
+    many images.
     """
     columns = [_IMAGES.c.id, _IMAGES.c.status, _IMAGES.c.deleted, _IMAGES.c.size,
                _IMAGES.c.checksum, _IMAGES.c.os_hash_algo, _IMAGES.c.os_hash_value,
-               _IMAGES.c.created_at, _IMAGES.c.updated_at, _IMAGES.c.upload_store]
+               _IMAGES.c.created_at, _IMAGES.c.updated_at, _IMAGES.c.deleted_at,
+               _IMAGES.c.upload_store]
     marker = ''
     for _ in range(10 ** 7):
         query = sa.select(*columns).where(_IMAGES.c.id > marker).order_by(

@@ -156,9 +156,9 @@ class Audit:
             if status in ('saving', 'importing') and now - last > stale:
                 self._add('stuck', image['id'], image['upload_store'],
                           '%s with no progress since %s' % (status, last.isoformat()))
-            elif status == 'pending_delete' and now - last > scrub_late:
-                self._add('stuck', image['id'], None,
-                          'pending_delete since %s, long past scrub_time' % last.isoformat())
+            elif status == 'pending_delete' and now - (image['deleted_at'] or last) > scrub_late:
+                self._add('stuck', image['id'], None, 'pending_delete since %s, long past '
+                          'scrub_time' % (image['deleted_at'] or last).isoformat())
             if status in _LIVE and not image['deleted']:
                 self.pool.spawn_n(self._check_image, image)
         self.pool.waitall()

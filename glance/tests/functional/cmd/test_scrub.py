@@ -78,6 +78,22 @@ class TestDelayedDelete(_Scrub):
         self.assertEqual('active', self.show(kept)['status'])
         self.assertEqual(('active', False), tuple(self.row(kept)))
 
+        # An image long unchanged, deleted just now, waits for the scrubber: the audit
+        # counts from its deletion, so it is not stuck; past scrub_time and a margin it is.
+        with self.db.begin() as conn:
+            conn.execute(sa.text("UPDATE images SET updated_at = :old, created_at = :old "
+                                 "WHERE id = :id"),
+                         {'old': datetime.datetime(2020, 1, 1), 'id': gone})
+        report = self.servers.manage('audit', '--format', 'json', check=False)
+        self.assertNotIn('stuck', report.stdout)
+        with self.db.begin() as conn:
+            conn.execute(sa.text("UPDATE images SET deleted_at = :old WHERE id = :id"),
+                         {'old': datetime.datetime(2020, 1, 1), 'id': gone})
+        report = self.servers.manage('audit', '--format', 'json', check=False)
+        self.assertIn('"image_id": "%s"' % gone, report.stdout)
+        self.assertIn('pending_delete since 2020-01-01T00:00:00, long past scrub_time',
+                      report.stdout)
+
         # Before scrub_time: nothing to scrub.
         result = self.servers.manage('scrub')
         self.assertIn('0 location(s) scrubbed, 0 failed', result.stdout)
