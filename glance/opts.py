@@ -15,6 +15,7 @@ from glance.common import stream_nodes as nodes
 from glance.common import ticket
 from glance.common import wsgi
 from glance.db import api as db_api
+from glance.image import audit
 from glance.image import data
 from glance.image import direct_link
 from glance.image import glance_download
@@ -55,7 +56,8 @@ def list_api_opts():
                   property_protections.list_opts(), imports.list_opts(),
                   staging.list_opts(), task_runner.list_opts(), web_fetch.list_opts(),
                   import_plugins.list_opts(), glance_download.list_opts(),
-                  notifier.list_opts(), keystone_limits.list_opts(), http.list_opts())
+                  notifier.list_opts(), keystone_limits.list_opts(), http.list_opts(),
+                  audit.list_opts())
 
 
 def list_stream_opts():
@@ -67,4 +69,5 @@ def list_stream_opts():
 def list_manage_opts():
     return _merge(config.list_opts(), db_api.list_opts(), backend.list_opts(),
                   ticket.list_opts(), nodes.list_opts(), links.list_opts(),
-                  catalog.list_opts(), http.list_opts())
+                  catalog.list_opts(), http.list_opts(), recovery.list_opts(),
+                  audit.list_opts())

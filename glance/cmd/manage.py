@@ -5,6 +5,7 @@ turns them into argparse sub-parsers through oslo.config's SubCommandOpt.
 """
 
 import argparse
+import collections
 import sys
 import time
 
@@ -292,21 +293,193 @@ class DirectLinkCommands:
         return 0
 
 
+class ImageCommands:
+    """Operator actions on one image."""
+
+    @args('image_id', help='The image (in pending_delete) to bring back.')
+    def restore(self, image_id):
+        """Bring back an image deleted with delayed_delete whose data is not scrubbed yet.
+
+        The image becomes active again with the locations the scrubber has not deleted
+        (as upstream's "glance-scrubber --restore"). Its members, removed at delete, are
+        not restored.
+        """
+        from glance.db import housekeeping as housekeeping_db
+        try:
+            image = housekeeping_db.image_restore(image_id)
+        except exception.ImageNotFound:
+            print('No image %s.' % image_id)
+            return 1
+        except exception.Conflict as e:
+            print('Cannot restore: %s' % e)
+            return 1
+        LOG.info('Image %s restored from pending_delete', image_id)
+        print('Image %s restored: %s, %d location(s).' % (image_id, image['status'],
+                                                          len(image['locations'])))
+        return 0
+
+
+class ScrubCommand:
+    """Delete now the data of deleted images whose scrub_time has passed (delayed_delete)."""
+
+    single = True
+
+    @args('--wait', type=int, default=60,
+          help='Seconds to wait for a scrubber running elsewhere to finish (default 60).')
+    def run(self, wait=60):
+        """Delete now the data of deleted images whose scrub_time has passed.
+
+        Exit status 1 if the data of an image could not be deleted (it is retried at the
+        next run), 2 if another scrubber kept the lease for ``--wait`` seconds.
+        """
+        from glance.db import housekeeping as housekeeping_db
+        from glance.image import recovery
+        deadline = time.monotonic() + wait
+        while True:
+            result = recovery.scrub()
+            if result is not None or time.monotonic() >= deadline:
+                break
+            time.sleep(1)
+        if result is None:
+            holder = housekeeping_db.lease_holder(recovery.SCRUB_LEASE)
+            print('Another scrubber holds the lease (%s): try again later.'
+                  % (holder[0] if holder else 'released just now'))
+            return 2
+        for image_id in result.scrubbed:
+            print('scrubbed  %s' % image_id)
+        for image_id, reason in result.failed:
+            print('FAILED    %s  %s' % (image_id, reason))
+        print('%d location(s) scrubbed, %d failed, %d image(s) now deleted.'
+              % (len(result.scrubbed), len(result.failed), len(result.deleted_images)))
+        return 1 if result.failed else 0
+
+
+def _since(value):
+    """--since: an ISO date/time (UTC), or a number of hours/days ago ("12h", "7d")."""
+    import datetime
+    units = {'h': 3600, 'd': 86400}
+    if value and value[-1] in units and value[:-1].isdigit():
+        return (datetime.datetime.utcnow() -
+                datetime.timedelta(seconds=int(value[:-1]) * units[value[-1]]))
+    when = datetime.datetime.fromisoformat(value)
+    if when.tzinfo is not None:  # the database holds naive UTC
+        when = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return when
+
+
+class AuditCommand:
+    """Compare the database, the stores and the stream caches; report (and repair) drift."""
+
+    single = True
+
+    @args('--verify', action='store_true',
+          help='Also read every active image through its glance-stream node, which verifies '
+               'its hashes (and caches it): slow, reads every byte.')
+    @args('--format', dest='format', choices=('table', 'json'), default='table',
+          help='Output: a table (default) or JSON.')
+    @args('--store', dest='store', action='append', default=None,
+          help='Audit only this store (repeatable; default: every enabled backend).')
+    @args('--since', dest='since', default=None,
+          help='Only images created or updated, and objects written, since this UTC time '
+               '(ISO 8601) or this long ago ("12h", "7d").')
+    @args('--sample', dest='sample', type=int, default=None,
+          help='Check the objects of N images chosen at random instead of all.')
+    @args('--max-rate', dest='max_rate', type=float, default=None,
+          help='Most store or stream requests per second (default: no bound).')
+    @args('--concurrency', dest='concurrency', type=int, default=None,
+          help='Store requests at once (default: [DEFAULT] audit_concurrency).')
+    @args('--repair', action='store_true',
+          help='Show the repairs for what is found (a dry run unless --yes).')
+    @args('--yes', action='store_true',
+          help='With --repair: do them (delete orphans older than audit_orphan_grace, '
+               'evict stale cache entries, drop dead locations or mark images killed).')
+    def run(self, verify=False, format='table', store=None, since=None, sample=None,
+            max_rate=None, concurrency=None, repair=False, yes=False):
+        """Compare the database, every store and every stream node's cache; report drift.
+
+        Exit status 0 when everything agrees, 1 when drift was found, 2 when a part could
+        not be checked (and nothing else was found).
+        """
+        import json
+
+        from glance.image import audit
+        from glance.store import backend
+        if yes and not repair:
+            print('--yes only applies with --repair.')
+            return 2
+        backend.configure()
+        for name in store or []:
+            if name not in CONF.enabled_backends:
+                print('No store %s (stores: %s)' % (name, ', '.join(CONF.enabled_backends)))
+                return 2
+        result = audit.Audit(stores=store, since=_since(since) if since else None,
+                             sample=sample, verify=verify, max_rate=max_rate,
+                             concurrency=concurrency, progress=sys.stderr).run()
+        actions = result.repair(act=yes) if repair else []
+        if format == 'json':
+            print(json.dumps({
+                'findings': [{'class': f.kind, 'image_id': f.image_id, 'store': f.store,
+                              'detail': f.detail} for f in result.findings],
+                'repairs': [{'class': f.kind, 'image_id': f.image_id, 'action': a,
+                             'done': bool(yes)} for a, f in actions],
+                'errors': [{'where': w, 'reason': r} for w, r in result.errors],
+                'checked': dict(result.checked),
+                'seconds': round(result.elapsed, 3)}, indent=2, sort_keys=True))
+        else:
+            _print_audit(result, actions, yes)
+        if result.drift():
+            return 1
+        return 2 if result.errors else 0
+
+
+def _print_audit(result, actions, done):
+    checked = ', '.join('%d %s' % (n, what) for what, n in sorted(result.checked.items()))
+    print('Checked: %s in %.1f s' % (checked or 'nothing', result.elapsed))
+    if not result.findings:
+        print('No drift found.')
+    else:
+        rows = [(f.kind, f.image_id or '-', f.store or '-', f.detail)
+                for f in sorted(result.findings, key=lambda f: (f.kind, f.image_id or ''))]
+        widths = [max(len(r[i]) for r in rows + [('CLASS', 'IMAGE', 'STORE', '')])
+                  for i in range(3)]
+        print('%-*s  %-*s  %-*s  DETAIL' % (widths[0], 'CLASS', widths[1], 'IMAGE',
+                                            widths[2], 'STORE'))
+        for row in rows:
+            print('%-*s  %-*s  %-*s  %s' % (widths[0], row[0], widths[1], row[1],
+                                            widths[2], row[2], row[3]))
+        counts = collections.Counter(f.kind for f in result.findings)
+        print('Drift: %s' % ', '.join('%d %s' % (n, k) for k, n in sorted(counts.items())))
+    for where, reason in result.errors:
+        print('NOT CHECKED  %s: %s' % (where, reason))
+    if actions:
+        print('Repairs%s:' % ('' if done else ' (dry run: add --yes to do them)'))
+        for action, f in actions:
+            print('  %s  %s: %s' % (f.image_id or '-', f.kind, action))
+
+
 CATEGORIES = {
     'db': DbCommands,
     'cache': CacheCommands,
     'direct-link': DirectLinkCommands,
+    'image': ImageCommands,
+    'scrub': ScrubCommand,
+    'audit': AuditCommand,
 }
 
 
 def _public_methods(cls):
     return [name for name in dir(cls) if not name.startswith('_')
-            and callable(getattr(cls, name))]
+            and callable(getattr(cls, name)) and name != 'single']
 
 
 def add_command_parsers(subparsers):
     for category, cls in CATEGORIES.items():
         parser = subparsers.add_parser(category, help=(cls.__doc__ or '').strip())
+        if getattr(cls, 'single', False):  # a command without sub-commands: run()
+            for args, kwargs in getattr(cls.run, 'args', []):
+                parser.add_argument(*args, **kwargs)
+            parser.set_defaults(action_fn='run')
+            continue
         actions = parser.add_subparsers(dest='action', metavar='<action>')
         actions.required = True
         for name in _public_methods(cls):
@@ -355,6 +528,8 @@ def main(argv=None):
             # under ~/.local/share/glance, not the one the servers use.
             sys.exit('glance-manage: ERROR: no configuration file: pass --config-file with '
                      'the file glance-api reads (for example /etc/glance/glance-api.conf)')
+        # Logs go to stderr: stdout is the command's answer (audit --format json).
+        CONF.set_default('use_stderr', True)
         config.setup_logging('glance')
         config.ensure_state_path()
     except cfg.Error as e:

@@ -86,6 +86,9 @@ class Image(_Timestamps, Base):
     # progress: lets a restarted glance-api find uploads whose writer is gone.
     upload_holder = sa.Column(sa.String(255))
     upload_heartbeat_at = sa.Column(sa.DateTime)
+    # The store that upload (or stage, or import) writes to: where recovery looks for
+    # partial data if the writer dies.
+    upload_store = sa.Column(sa.String(255))
 
     properties = orm.relationship('ImageProperty', back_populates='image',
                                   cascade='all, delete-orphan', lazy='selectin')
@@ -223,6 +226,20 @@ class ImagePieces(Base):
     digests = sa.Column(sa.LargeBinary().with_variant(mysql.LONGBLOB(), 'mysql'),
                         nullable=False)
     created_at = sa.Column(sa.DateTime, nullable=False, default=now)
+
+
+class Lease(Base):
+    """A deployment-wide lease: the work named ``name`` runs on ``holder``.
+
+    Until ``expires_at`` (renewed while it runs), so one host in a deployment does it at a
+    time (the scrubber).
+    """
+
+    __tablename__ = 'leases'
+
+    name = sa.Column(sa.String(64), primary_key=True)
+    holder = sa.Column(sa.String(255), nullable=False)
+    expires_at = sa.Column(sa.DateTime, nullable=False)
 
 
 # --- metadata definitions catalog (/v2/metadefs) --------------------------------------------

@@ -30,6 +30,7 @@ from glance.image import inspection
 from glance.image import keystone_limits
 from glance.image import service
 from glance.store import backend
+from glance.store import inventory
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -256,6 +257,32 @@ class _IterFile:
         return out
 
 
+def begin_writing(image_id, store, status='saving', from_state='queued', values=None):
+    """Mark the image as being written by this process to ``store`` (compare-and-set).
+
+    Records the writer (``upload_holder``), its first progress mark and the target store
+    (``upload_store``), so that glance.image.recovery can find and delete the partial data
+    in that store if this process dies. Upload, stage and import call it when they start
+    writing. Conflict if the image is no longer ``from_state``.
+    """
+    record = {'status': status, 'upload_holder': holder_id(),
+              'upload_heartbeat_at': models.now(), 'upload_store': store}
+    record.update(values or {})
+    return db_api.image_update(image_id, record, from_state=from_state)
+
+
+def clean_partial(image_id, store, location=None):
+    """Delete the data a failed or dead write of ``image_id`` to ``store`` left.
+
+    ``location`` is what the store returned, when it returned; otherwise whatever the store
+    holds under the image id (a partial file, Swift segments, an S3 multipart upload).
+    """
+    if location is not None:
+        backend.delete(location)
+    if store and store in CONF.enabled_backends:
+        inventory.clean_partial(store, image_id)
+
+
 def upload(context, image_id, body, size, store=None):
     """Stream a request body into the store and activate the image."""
     image, policy = service.get_for(context, image_id)
@@ -270,11 +297,8 @@ def upload(context, image_id, body, size, store=None):
     limit, limit_error = _limit(context, image['owner'], size)
     if size is not None and size > limit:
         raise limit_error()
-    holder = holder_id()
     notifier.image_event(context, 'image.prepare', image, backend=store)
-    db_api.image_update(image_id, {'status': 'saving', 'upload_holder': holder,
-                                   'upload_heartbeat_at': models.now(), 'size': size},
-                        from_state='queued')
+    begin_writing(image_id, store, values={'size': size})
     reader = _LimitedReader(body, limit if size is None else min(limit, size), limit_error,
                             Heartbeat(image_id))
     location = None
@@ -340,15 +364,16 @@ def _limit(context, owner, size):
 
 def _abandon(image_id, store, location, delete_data=True):
     """Undo a failed upload: delete what was written, put the image back to queued."""
-    location = location or backend.expected_location(store, image_id)
-    if location is not None and delete_data:
+    if delete_data:
         try:
-            backend.delete(location)
+            clean_partial(image_id, store, location)
         except Exception as e:
-            LOG.error('Could not delete the partial data of image %s: %s', image_id, e)
+            LOG.error('Could not delete the partial data of image %s: %s', image_id,
+                      type(e).__name__)
     try:
         db_api.image_update(image_id, {'status': 'queued', 'upload_holder': None,
-                                       'upload_heartbeat_at': None, 'size': None},
+                                       'upload_heartbeat_at': None, 'upload_store': None,
+                                       'size': None},
                             from_state='saving')
     except (exception.Conflict, exception.ImageNotFound):
         pass  # deleted meanwhile: nothing to put back

@@ -13,7 +13,7 @@ READ_ONLY = frozenset(['id', 'status', 'checksum', 'os_hash_algo', 'os_hash_valu
                        'direct_url', 'stores'])
 # Names no client may use as custom properties either.
 RESERVED = frozenset(['location', 'deleted', 'deleted_at', 'upload_holder',
-                      'upload_heartbeat_at'])
+                      'upload_heartbeat_at', 'upload_store'])
 RESERVED_PREFIX = 'os_glance'
 
 # Core properties that map to image columns (the rest of the schema is read-only or links).

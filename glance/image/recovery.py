@@ -4,22 +4,26 @@
 per host (glance.common.background):
 
 * an image in ``saving`` whose uploading process is gone (same host: its pid is dead or the
-  host rebooted; any host: no progress for ``upload_stale_after`` seconds) goes back to
-  ``queued`` and the partial data is deleted;
+  host rebooted; any host: no progress for ``upload_stale_after`` seconds) has the partial
+  data deleted from the store the upload recorded (``upload_store``: file, Swift segments,
+  an S3 multipart upload; glance.store.inventory) and goes back to ``queued``;
+* the scrubber (``scrub``, one per deployment through a lease in the database): locations
+  left ``pending_delete`` (by ``delayed_delete``, after ``scrub_time``; or by a delete
+  whose backend call failed) have their data deleted and are marked ``deleted``, and their
+  images go from ``pending_delete`` to ``deleted``;
 * an image in ``uploading`` whose staging process is gone goes back to ``queued`` and the
   partial staged data is removed;
 * a task whose worker is gone fails, and its import is undone (glance.image.task_runner);
   tasks past their ``expires_at`` are deleted;
 * staged data no import will use (its image was deleted, or is neither staging nor
   importing) is removed;
-* locations left ``pending_delete`` (by ``delayed_delete`` after ``scrub_time``, or by a
-  delete whose backend call failed) have their data deleted and are marked ``deleted``;
 * cache evictions a glance-stream node missed are delivered again.
 
 Every step is a compare-and-set on the database, so several workers sweeping at once do no
 harm, and a failure is logged and retried on the next sweep.
 """
 
+import collections
 import datetime
 import os
 import random
@@ -31,6 +35,7 @@ from oslo_log import log as logging
 
 from glance.common import exception
 from glance.db import api as db_api
+from glance.db import housekeeping as housekeeping_db
 from glance.db import models
 from glance.image import cache_coherence
 from glance.image import data
@@ -50,7 +55,11 @@ recovery_opts = [
                     'whichever host runs it. Must exceed upload_heartbeat_interval.'),
     cfg.IntOpt('scrub_time', default=0, min=0,
                help='With delayed_delete, seconds a deleted image\'s data is kept before '
-                    'the sweep deletes it.'),
+                    'the scrubber deletes it; until then "glance-manage image restore" '
+                    'brings the image back.'),
+    cfg.IntOpt('scrub_batch_size', default=1000, min=1,
+               help='Most image locations one scrubber sweep deletes; the rest wait for '
+                    'the next sweep.'),
 ]
 CONF.register_opts(recovery_opts)
 
@@ -90,42 +99,94 @@ def holder_gone(image, now=None):
 
 
 def recover_uploads():
+    """Put uploads whose writer died back to queued; delete their partial data.
+
+    The partial data is looked for in the store the upload recorded when it started
+    (``upload_store``), whatever its kind; images from before that column existed fall
+    back to the default store.
+    """
     recovered = 0
     for image in db_api.images_in_status('saving'):
         if not holder_gone(image):
             continue
-        store = backend.default_backend()
-        location = backend.expected_location(store, image['id'])
+        store = image.get('upload_store') or backend.default_backend()
+        # Clean while the image is still saving: once queued, a new upload may start
+        # writing the same object. A store that fails keeps the image saving; the next
+        # sweep tries again.
+        try:
+            data.clean_partial(image['id'], store)
+        except Exception as e:
+            LOG.error('Could not delete partial data of image %s in store %s (%s); it '
+                      'stays saving and the next sweep tries again', image['id'], store,
+                      type(e).__name__)
+            continue
         try:
             db_api.image_update(image['id'], {'status': 'queued', 'upload_holder': None,
-                                              'upload_heartbeat_at': None, 'size': None},
+                                              'upload_heartbeat_at': None,
+                                              'upload_store': None, 'size': None},
                                 from_state='saving')
         except (exception.Conflict, exception.ImageNotFound):
             continue  # finished, or recovered by another worker
-        if location is not None:
-            try:
-                backend.delete(location)
-            except Exception as e:
-                LOG.error('Could not delete partial data of image %s: %s', image['id'], e)
-        LOG.warning('Recovered image %s: its upload by %s died; it is queued again',
-                    image['id'], image.get('upload_holder'))
+        LOG.warning('Recovered image %s: its upload to store %s by %s died; it is queued '
+                    'again', image['id'], store, image.get('upload_holder'))
         recovered += 1
     return recovered
 
 
-def scrub():
-    cutoff = models.now() - datetime.timedelta(seconds=CONF.scrub_time)
-    scrubbed = 0
-    for location in db_api.image_locations_by_status('pending_delete', deleted_before=cutoff):
-        try:
-            backend.delete(location)
-        except Exception as e:
-            LOG.error('Could not delete the data of deleted image %s: %s',
-                      location['image_id'], type(e).__name__)
-            continue
-        db_api.image_location_set_status(location['id'], 'deleted')
-        scrubbed += 1
-    return scrubbed
+SCRUB_LEASE = 'scrubber'
+ScrubResult = collections.namedtuple('ScrubResult', 'scrubbed failed deleted_images')
+
+
+def scrub(holder=None):
+    """Delete the data of locations pending_delete for ``scrub_time`` seconds or more.
+
+    One scrubber per deployment at a time: it holds the ``scrubber`` lease in the database
+    (renewed as it goes, released at the end), whichever host or glance-manage runs it.
+    Each location is claimed (pending_delete -> deleting) before its data goes, so a
+    restore at the same moment either keeps it or loses it, never half. A store that fails
+    leaves the location pending_delete for the next sweep, and is reported. Images with
+    nothing left to delete move from pending_delete to deleted.
+
+    Returns a ScrubResult (lists of image ids; ``failed`` of (image id, reason)), or None
+    when another scrubber holds the lease.
+    """
+    holder = holder or data.holder_id()
+    ttl = max(3 * CONF.housekeeping_interval, 300)
+    if not housekeeping_db.lease_acquire(SCRUB_LEASE, holder, ttl):
+        LOG.debug('The scrubber runs elsewhere now (%s)',
+                  housekeeping_db.lease_holder(SCRUB_LEASE))
+        return None
+    scrubbed, failed = [], []
+    try:
+        cutoff = models.now() - datetime.timedelta(seconds=CONF.scrub_time)
+        # "deleting": claimed by a scrubber that died before it finished
+        todo = (db_api.image_locations_by_status('deleting') +
+                [dict(loc, claim=True) for loc in db_api.image_locations_by_status(
+                    'pending_delete', deleted_before=cutoff)])
+        for location in todo[:CONF.scrub_batch_size]:
+            if location.get('claim') and not housekeeping_db.location_claim(location['id']):
+                continue  # restored, or claimed by another scrubber
+            housekeeping_db.lease_acquire(SCRUB_LEASE, holder, ttl)
+            try:
+                backend.delete(location)
+            except Exception as e:
+                reason = '%s in store %s' % (type(e).__name__,
+                                             location['metadata'].get('store'))
+                LOG.error('Scrubber could not delete the data of image %s (%s); it is '
+                          'retried at the next sweep', location['image_id'], reason)
+                housekeeping_db.location_unclaim(location['id'])
+                failed.append((location['image_id'], reason))
+                continue
+            db_api.image_location_set_status(location['id'], 'deleted')
+            LOG.info('Scrubbed the data of image %s from store %s', location['image_id'],
+                     location['metadata'].get('store'))
+            scrubbed.append(location['image_id'])
+        deleted = housekeeping_db.images_finish_delete()
+        for image_id in deleted:
+            LOG.info('Image %s is deleted: the scrubber removed all its data', image_id)
+    finally:
+        housekeeping_db.lease_release(SCRUB_LEASE, holder)
+    return ScrubResult(scrubbed, failed, deleted)
 
 
 def recover_stages():
@@ -182,8 +243,9 @@ def recover_tasks():
 
 def run_once():
     try:
+        scrubbed = scrub()
         return (recover_uploads() + recover_stages() + recover_tasks() + clean_staging(),
-                scrub(),
+                len(scrubbed.scrubbed) if scrubbed else 0,
                 cache_coherence.retry_pending())
     except Exception:
         LOG.exception('Housekeeping sweep failed; it runs again in %ss',

@@ -347,10 +347,11 @@ def delete(location, context=None):
 
 
 def expected_location(backend, image_id):
-    """Where a partial upload of ``image_id`` to ``backend`` would be, or None.
+    """Where a file-store upload of ``image_id`` to ``backend`` would be, or None.
 
-    Used to clean up after an upload whose process died before glance_store returned a
-    location. The file store writes ``<datadir>/<image id>``.
+    Only the file store's path is known without asking the store; to delete what a dead
+    write left in a store of any kind (Swift segments, an S3 multipart upload), use
+    glance.image.data.clean_partial (glance.store.inventory).
     """
     if backend_type(backend) != 'file':
         return None
@@ -364,8 +365,10 @@ def safe_url(url):
     scheme, sep, rest = url.partition('://')
     if not sep:
         return url
-    if '@' in rest.split('/', 1)[0]:
-        rest = rest.split('@', 1)[1]
+    # An S3 secret key may hold "/": the credential ends at the last "@", not at the
+    # first "/" (image ids and container names hold no "@").
+    if '@' in rest:
+        rest = rest.rsplit('@', 1)[1]
     return '%s://%s' % (scheme, rest)
 
 

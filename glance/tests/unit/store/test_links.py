@@ -44,6 +44,9 @@ class TestPlainLinks(testtools.TestCase):
                          backend.safe_url('swift+https://svc:glance:pw@keystone/v3/c/o'))
         self.assertEqual('s3://host/bucket/key',
                          backend.safe_url('s3://ak:sk@host/bucket/key'))
+        # S3 secret keys may hold "/": the credential ends at the last "@"
+        self.assertEqual('s3://host/bucket/key',
+                         backend.safe_url('s3://ak:s/k+x/y@host/bucket/key'))
 
 
 class TestSecretScan(testtools.TestCase):
