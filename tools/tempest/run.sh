@@ -7,8 +7,9 @@
 #   tools/tempest/run.sh stop                 # stop glance and this Keystone
 #
 # Keystone comes from tools/test-services (its own state, port 5055); glance-api (9393) and
-# glance-stream (9394) run this checkout in the keystone flavor, with SQLite, a file store
-# and the cache on. Ends with tempest's own summary and one line "N passed, N failed, N
+# glance-stream (9394) run this checkout in the keystone flavor, with SQLite, two weighted
+# file stores and the cache on; a loopback HTTP server (9399) serves the images tempest's
+# web-download tests import. Ends with tempest's own summary and one line "N passed, N failed, N
 # skipped". Takes about ten minutes on two cores.
 #
 # Environment: TEMPEST_DIR (all state) [/tmp/glance-tempest], TEMPEST_KEYSTONE_PORT [5055],
@@ -20,13 +21,21 @@ top=$(pwd)
 dir=${TEMPEST_DIR:-/tmp/glance-tempest}
 api_port=${TEMPEST_GLANCE_PORT:-9393}
 stream_port=$((api_port + 1))
+http_port=$((api_port + 6))  # serves the images web-download imports (no internet here)
 export GLANCE_TEST_SERVICES_DIR=$dir/services KEYSTONE_PORT=${TEMPEST_KEYSTONE_PORT:-5055}
 glance_pw=tempest-glance-pw
 
 stop_glance() {
-  for svc in glance-api glance-stream; do
+  local svc pid
+  for svc in glance-api glance-stream http; do
     if [[ -f $dir/$svc.pid ]]; then
-      kill -TERM -- "-$(cat "$dir/$svc.pid")" 2>/dev/null || true
+      pid=$(cat "$dir/$svc.pid")
+      kill -TERM -- "-$pid" 2>/dev/null || true
+      for _ in $(seq 50); do  # until the process group is gone (at most 10 s)
+        kill -0 -- "-$pid" 2>/dev/null || break
+        sleep 0.2
+      done
+      kill -KILL -- "-$pid" 2>/dev/null || true
       rm -f "$dir/$svc.pid"
     fi
   done
@@ -52,6 +61,14 @@ KEYSTONE_WORKERS=1 bash tools/test-services/keystone-start.sh
 
 # --- glance, keystone flavor -----------------------------------------------------------------
 stop_glance
+# tempest's http_image and http_qcow2_image: a raw and a qcow2 image on loopback, which
+# glance-api's web-download may reach because allowed_private_hosts lists 127.0.0.1
+mkdir -p "$dir/http"
+[[ -s $dir/http/image.raw ]] || head -c 1048576 /dev/urandom >"$dir/http/image.raw"
+[[ -s $dir/http/image.qcow2 ]] || qemu-img create -q -f qcow2 "$dir/http/image.qcow2" 64M
+setsid python3 -m http.server "$http_port" --bind 127.0.0.1 --directory "$dir/http" \
+  >"$dir/http.out" 2>&1 </dev/null &
+echo $! >"$dir/http.pid"
 umask 077
 [[ -s $dir/ticket.key ]] || .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" \
   >"$dir/ticket.key"
@@ -116,6 +133,10 @@ service_token_roles_required = true
 [oslo_policy]
 enforce_scope = true
 enforce_new_defaults = true
+
+[import_filtering_opts]
+allowed_private_hosts = 127.0.0.1
+allowed_ports = 80,443,$http_port
 CONF
 }
 write_conf glance-api "$api_port"
@@ -176,6 +197,8 @@ swift = false
 [image]
 image_caching_enabled = true
 build_timeout = 120
+http_image = http://127.0.0.1:$http_port/image.raw
+http_qcow2_image = http://127.0.0.1:$http_port/image.qcow2
 
 [image-feature-enabled]
 import_image = true
