@@ -555,7 +555,8 @@ def main(argv=None):
     except Exception as e:  # an operator command ends with a sentence, not a traceback
         if db_api.is_driver_error(e):
             sys.exit('glance-manage: ERROR: %s' % db_api.driver_problem(e))
-        LOG.debug('glance-manage %s failed', category, exc_info=True)
+        if not isinstance(e, exception.GlanceException):  # an operator mistake: no trace
+            LOG.debug('glance-manage %s failed', category, exc_info=True)
         sys.exit('glance-manage: ERROR: %s' % e)
     sys.exit(result if isinstance(result, int) else 0)
 
