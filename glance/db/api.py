@@ -442,20 +442,6 @@ def image_storage_used(owner):
             models.Image.status.in_(('active', 'saving', 'deactivated'))).scalar()
 
 
-def image_usage_summary(owner):
-    """What a project's images use: (bytes stored, images, bytes staged, images uploading)."""
-    with _session() as session:
-        live = sa.and_(models.Image.owner == owner, models.Image.deleted.is_(False))
-        stored = session.query(sa.func.coalesce(sa.func.sum(models.Image.size), 0)).filter(
-            live, models.Image.status.in_(('active', 'saving', 'deactivated'))).scalar()
-        count = session.query(sa.func.count(models.Image.id)).filter(live).scalar()
-        staged, uploading = session.query(
-            sa.func.coalesce(sa.func.sum(models.Image.size), 0),
-            sa.func.count(models.Image.id)).filter(
-            live, models.Image.status.in_(('uploading', 'importing', 'saving'))).one()
-        return int(stored), int(count), int(staged), int(uploading)
-
-
 def image_usage(owner, statuses):
     """(number, bytes) of a project's live images in these statuses, for unified limits."""
     with _session() as session:

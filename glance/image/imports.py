@@ -342,6 +342,15 @@ def _delete_quietly(location):
         LOG.error('Could not delete data written by a failed import: %s', type(e).__name__)
 
 
+def _clean_quietly(image_id, store):
+    """Partial data of a dead or failed write to ``store``, whatever the store's kind."""
+    try:
+        data.clean_partial(image_id, store)
+    except Exception as e:
+        LOG.error('Could not delete the partial data of image %s in store %s: %s',
+                  image_id, store, type(e).__name__)
+
+
 def _store_error(store, error):
     if isinstance(error, exception.GlanceException):
         return str(error)
@@ -474,11 +483,10 @@ def abandon(task, message):
         staging.remove(image_id)
         return
     stores = (task.get('input') or {}).get('backend') or []
-    kept = {loc['url'] for loc in image['locations']}
+    kept = {loc['metadata'].get('store') for loc in image['locations']}
     for store in stores:
-        location = backend.expected_location(store, image_id)
-        if location is not None and location['url'] not in kept:
-            _delete_quietly(location)
+        if store not in kept:  # a committed copy there is the image's: never touched
+            _clean_quietly(image_id, store)
     method = (((task.get('input') or {}).get('import_req') or {}).get('method') or {}).get(
         'name')
     if method != 'copy-image':

@@ -88,9 +88,8 @@ def abandon(task, message):
         image = db_api.image_get(image_id)
     except exception.ImageNotFound:
         return
-    location = backend.expected_location(backend.default_backend(), image_id)
-    if location is not None and not image['locations']:
-        imports._delete_quietly(location)
+    if not image['locations']:
+        imports._clean_quietly(image_id, backend.default_backend())
     deleted = db_api.image_destroy(image_id)
     if image['locations']:
         locations.delete_data(image)

@@ -73,7 +73,9 @@ def usage(context):
     if keystone_limits.enabled():
         return {'usage': keystone_limits.usage(context)}
     CONF.import_opt('user_storage_quota', 'glance.image.data')
-    stored, count, staged, uploading = db_api.image_usage_summary(context.project_id)
+    owner = context.project_id
+    stored, count = db_api.image_storage_used(owner), db_api.image_count(owner)
+    uploading, staged = db_api.image_usage(owner, keystone_limits.IN_TRANSIT)
     size_limit = CONF.user_storage_quota // units.Mi if CONF.user_storage_quota else -1
     return {'usage': {
         'image_size_total': {'limit': size_limit, 'usage': stored // units.Mi},

@@ -24,7 +24,6 @@ from oslo_utils import units
 from glance.common import exception
 from glance.common import native
 from glance.db import api as db_api
-from glance.db import models
 from glance.image import data
 from glance.image import import_plugins
 from glance.image import inspection
@@ -143,9 +142,7 @@ def stage(context, image_id, body, size_hint):
     limit, limit_error = data._limit(context, image['owner'], size_hint)
     if size_hint is not None and size_hint > limit:
         raise limit_error()
-    db_api.image_update(image_id, {'status': 'uploading', 'upload_holder': data.holder_id(),
-                                   'upload_heartbeat_at': models.now()},
-                        from_state='queued')
+    data.begin_writing(image_id, None, status='uploading')  # the staging area, no store
     beat = data.Heartbeat(image_id)
     reader = data._LimitedReader(body, limit if size_hint is None else min(limit, size_hint),
                                  limit_error, beat)

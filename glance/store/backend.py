@@ -346,20 +346,6 @@ def delete(location, context=None):
         LOG.info('Data of a location of store %s was already gone', backend)
 
 
-def expected_location(backend, image_id):
-    """Where a file-store upload of ``image_id`` to ``backend`` would be, or None.
-
-    Only the file store's path is known without asking the store; to delete what a dead
-    write left in a store of any kind (Swift segments, an S3 multipart upload), use
-    glance.image.data.clean_partial (glance.store.inventory).
-    """
-    if backend_type(backend) != 'file':
-        return None
-    datadir = getattr(CONF, backend).filesystem_store_datadir
-    return {'url': 'file://%s/%s' % (datadir.rstrip('/'), image_id),
-            'metadata': {'store': backend}}
-
-
 def safe_url(url):
     """A location URL with any credential (user:password@) removed, for logs."""
     scheme, sep, rest = url.partition('://')

@@ -273,12 +273,14 @@ def _hash_job(algo, data):
 def _verified_whole(image, chunks):
     """Pass chunks through, holding the last one back until the whole image is verified.
 
-    The multihash and the piece map are computed in two native threads beside this loop;
-    the piece map is recorded when the multihash matches.
+    The multihash and the piece map are computed in one native thread beside this loop
+    (BLAKE3 pieces add a seventh to SHA-512's cost); the piece map is recorded when the
+    multihash matches. An image with no recorded hash gets neither: nothing could vouch
+    for a map made from its bytes.
     """
-    multihash = backend.HashThread(hashlib.new(image['os_hash_algo'])) \
+    piece_hasher = pieces.PieceHasher()
+    hashing = backend.HashThread(hashlib.new(image['os_hash_algo']), piece_hasher) \
         if image.get('os_hash_value') else None
-    piece_thread = backend.HashThread(pieces.PieceHasher())
     length = 0
     held = None
     try:
@@ -286,20 +288,19 @@ def _verified_whole(image, chunks):
             if not chunk:
                 continue
             length += len(chunk)
-            for thread in (multihash, piece_thread):
-                if thread is not None:
-                    thread.feed(chunk)
+            if hashing is not None:
+                hashing.feed(chunk)
             if held is not None:
                 yield held
             held = chunk
-        pmap = piece_thread.finish(green=True).finish()
-        digest = multihash.finish(green=True).hexdigest() if multihash else None
+        digest = hashing.finish(green=True).hexdigest() if hashing else None
         size = image.get('size')
         if size is not None and length != size:
             raise corrupt(image, '%d bytes read, %d expected' % (length, size))
-        if multihash is not None and digest != image['os_hash_value']:
+        if hashing is not None and digest != image['os_hash_value']:
             raise corrupt(image, '%s mismatch' % image['os_hash_algo'])
-        if multihash is not None:
+        if hashing is not None:
+            pmap = piece_hasher.finish()
             image['piece_map'] = pmap  # verified: this request's range reads may use it
             _record_piece_map(image, pmap)
         if held is not None:
