@@ -354,6 +354,28 @@ class ScrubCommand:
         return 1 if result.failed else 0
 
 
+class MetricsCommand:
+    """The housekeeping's deployment-wide counters (scrubber, crash recovery, audit)."""
+
+    single = True
+
+    @args('--format', dest='format', choices=('table', 'json'), default='table',
+          help='A readable table (default) or JSON, as GET /v2/housekeeping/metrics.')
+    def run(self, format='table'):
+        """Print every counter of the housekeeping, summed over the deployment."""
+        import json
+
+        from glance.image import housekeeping_metrics
+        values = housekeeping_metrics.read()
+        if format == 'json':
+            print(json.dumps(values, indent=2, sort_keys=True))
+            return 0
+        width = max(len(name) for name in values['counters'])
+        for name, value in values['counters'].items():
+            print('%-*s  %12d  %s' % (width, name, value, values['updated_at'].get(name, '')))
+        return 0
+
+
 def _since(value):
     """--since: an ISO date/time (UTC), or a number of hours/days ago ("12h", "7d")."""
     import datetime
@@ -464,6 +486,7 @@ CATEGORIES = {
     'image': ImageCommands,
     'scrub': ScrubCommand,
     'audit': AuditCommand,
+    'metrics': MetricsCommand,
 }
 
 

@@ -17,6 +17,7 @@ from glance.db import models
 _LEASES = models.Lease.__table__
 _IMAGES = models.Image.__table__
 _LOCS = models.ImageLocation.__table__
+_COUNTERS = models.Counter.__table__
 
 
 # --- leases ---------------------------------------------------------------------------------
@@ -60,6 +61,45 @@ def lease_holder(name):
         row = session.execute(sa.select(_LEASES.c.holder, _LEASES.c.expires_at).where(
             _LEASES.c.name == name)).first()
         return (row.holder, row.expires_at) if row else None
+
+
+# --- counters -------------------------------------------------------------------------------
+
+def counters_add(increments):
+    """Add each ``{name: n}`` to its deployment-wide counter (created at its first use).
+
+    An UPDATE of ``value = value + n`` first, an INSERT for a counter never seen, all in one
+    transaction. Two hosts inserting the same new counter at once meet a duplicate key: the
+    loser's transaction is rolled back and tried again, and its INSERT becomes an UPDATE.
+    """
+    increments = {name: n for name, n in increments.items() if n}
+    if not increments:
+        return
+    try:
+        _counters_add(increments)
+    except db_exc.DBDuplicateEntry:
+        _counters_add(increments)
+
+
+@api._retry
+def _counters_add(increments):
+    now = models.now()
+    with api._session(write=True) as session:
+        for name in sorted(increments):  # one order on every host: no deadlock between them
+            result = session.execute(sa.update(_COUNTERS).where(
+                _COUNTERS.c.name == name).values(value=_COUNTERS.c.value + increments[name],
+                                                 updated_at=now))
+            if result.rowcount == 0:
+                session.execute(sa.insert(_COUNTERS).values(name=name, updated_at=now,
+                                                            value=increments[name]))
+
+
+def counters():
+    """{name: (value, updated_at)} of every counter."""
+    with api._session() as session:
+        return {row.name: (row.value, row.updated_at)
+                for row in session.execute(sa.select(_COUNTERS.c.name, _COUNTERS.c.value,
+                                                     _COUNTERS.c.updated_at))}
 
 
 # --- scrubber and restore -------------------------------------------------------------------

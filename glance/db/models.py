@@ -242,6 +242,20 @@ class Lease(Base):
     expires_at = sa.Column(sa.DateTime, nullable=False)
 
 
+class Counter(Base):
+    """A deployment-wide counter of the housekeeping.
+
+    What the scrubber, crash recovery and the audit did, summed over every host and restart
+    (glance.image.housekeeping_metrics).
+    """
+
+    __tablename__ = 'counters'
+
+    name = sa.Column(sa.String(64), primary_key=True)
+    value = sa.Column(sa.BigInteger, nullable=False, server_default='0')
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=now)
+
+
 # --- metadata definitions catalog (/v2/metadefs) --------------------------------------------
 # Upstream Glance's tables and column sizes, so an operator's catalog fits unchanged. JSON
 # documents (a property's schema, an object's properties) are kept as text in the order

@@ -36,6 +36,7 @@ from glance.common import stream_nodes
 from glance.common import ticket
 from glance.db import housekeeping as housekeeping_db
 from glance.db import models
+from glance.image import housekeeping_metrics
 from glance.image import recovery  # noqa: F401  (upload_stale_after, scrub_time)
 from glance.store import backend
 from glance.store import inventory
@@ -288,6 +289,14 @@ class Audit:
         self.check_orphans()
         self.check_caches()
         self.elapsed = time.monotonic() - started
+        kinds = collections.Counter(f.kind for f in self.findings)
+        housekeeping_metrics.add(audit_runs=1, **{'audit_drift_%s' % kind: n
+                                                  for kind, n in kinds.items()})
+        if self.findings:
+            LOG.info('Audit found drift: %s', '; '.join(
+                '%s: %s' % (kind, ', '.join(sorted({f.image_id or '-' for f in self.findings
+                                                    if f.kind == kind})))
+                for kind in sorted(kinds)))
         return self
 
     # --- repair --------------------------------------------------------------------------
@@ -337,6 +346,11 @@ class Audit:
             if act:
                 LOG.info('Audit repair: image %s: %s', f.image_id, action)
             actions.append((action, f))
+        if act:
+            done = [a for a, _ in actions if not a.startswith(('keep', 'report only'))]
+            failed = [a for a in done if ' FAILED' in a or ' SKIPPED' in a]
+            housekeeping_metrics.add(audit_repairs=len(done) - len(failed),
+                                     audit_repair_failures=len(failed))
         return actions
 
     def drift(self):

@@ -39,6 +39,7 @@ from glance.db import housekeeping as housekeeping_db
 from glance.db import models
 from glance.image import cache_coherence
 from glance.image import data
+from glance.image import housekeeping_metrics
 from glance.image import imports
 from glance.image import staging
 from glance.image import task_runner
@@ -130,6 +131,7 @@ def recover_uploads():
         LOG.warning('Recovered image %s: its upload to store %s by %s died; it is queued '
                     'again', image['id'], store, image.get('upload_holder'))
         recovered += 1
+    housekeeping_metrics.add(recovered_uploads=recovered)
     return recovered
 
 
@@ -156,7 +158,7 @@ def scrub(holder=None):
         LOG.debug('The scrubber runs elsewhere now (%s)',
                   housekeeping_db.lease_holder(SCRUB_LEASE))
         return None
-    scrubbed, failed = [], []
+    scrubbed, failed, deleted = [], [], []
     try:
         cutoff = models.now() - datetime.timedelta(seconds=CONF.scrub_time)
         # "deleting": claimed by a scrubber that died before it finished
@@ -186,6 +188,9 @@ def scrub(holder=None):
             LOG.info('Image %s is deleted: the scrubber removed all its data', image_id)
     finally:
         housekeeping_db.lease_release(SCRUB_LEASE, holder)
+        housekeeping_metrics.add(scrubber_runs=1, scrubber_locations_deleted=len(scrubbed),
+                                 scrubber_failures=len(failed),
+                                 scrubber_images_deleted=len(deleted))
     return ScrubResult(scrubbed, failed, deleted)
 
 
@@ -205,6 +210,7 @@ def recover_stages():
         LOG.warning('Recovered image %s: its staging by %s died; it is queued again',
                     image['id'], image.get('upload_holder'))
         recovered += 1
+    housekeeping_metrics.add(recovered_stages=recovered)
     return recovered
 
 
@@ -231,6 +237,7 @@ def clean_staging(grace=600):
             continue
         LOG.warning('Removed staged data of image %s, which no import will use', image_id)
         removed += 1
+    housekeeping_metrics.add(staged_files_removed=removed)
     return removed
 
 
@@ -238,7 +245,10 @@ def recover_tasks():
     """Fail the tasks whose worker died (undoing their imports), delete expired tasks."""
     def gone(holder, beat):
         return process_gone(holder, beat, CONF.task.stale_after)
-    return task_runner.recover(imports.cleanups(), gone) + task_runner.expire()
+    recovered = task_runner.recover(imports.cleanups(), gone)
+    expired = task_runner.expire()
+    housekeeping_metrics.add(recovered_tasks=recovered, expired_tasks=expired)
+    return recovered + expired
 
 
 def run_once():

@@ -4,6 +4,7 @@ import itertools
 
 from glance.policies import base
 from glance.policies import cache
+from glance.policies import housekeeping
 from glance.policies import image
 from glance.policies import image_member
 from glance.policies import metadef
@@ -14,6 +15,7 @@ def list_rules():
     return list(itertools.chain(
         base.list_rules(),
         cache.list_rules(),
+        housekeeping.list_rules(),
         image.list_rules(),
         image_member.list_rules(),
         metadef.list_rules(),

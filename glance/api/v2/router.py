@@ -2,6 +2,7 @@
 
 from glance.api import resource
 from glance.api.v2 import cache
+from glance.api.v2 import housekeeping
 from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
 from glance.api.v2 import image_direct_link
@@ -95,6 +96,8 @@ class API:
         router.connect('/v2/cache/prune', cache_resource, 'prune', 'POST')
         router.connect('/v2/cache/{image_id}', cache_resource, 'queue', 'PUT')
         router.connect('/v2/cache/{image_id}', cache_resource, 'delete', 'DELETE')
+        router.connect('/v2/housekeeping/metrics', housekeeping.create_resource(), 'metrics',
+                       'GET')
         _connect_metadefs(router)
         return router.finish()
 

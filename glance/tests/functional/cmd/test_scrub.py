@@ -5,6 +5,7 @@ and a store that refuses is reported and retried. On SQLite, PostgreSQL and Mari
 
 import configparser
 import datetime
+import json
 import os
 import time
 
@@ -154,6 +155,71 @@ class TestDelayedDelete(_Scrub):
                          {'t': datetime.datetime.utcnow() - datetime.timedelta(seconds=5)})
         self.servers.manage('scrub', conf=self.manage_conf(scrub_time=0))
         self.assertFalse(self.stored(image_id))
+
+
+class TestHousekeepingMetrics(_Scrub):
+    """The scrubber's counters, summed in the database, as monitoring reads them.
+
+    GET /v2/housekeeping/metrics (admins only) and glance-manage metrics.
+    """
+
+    def metrics(self, roles='admin,member,reader', expect=200):
+        resp = self.session.get(self.servers.api_url + '/v2/housekeeping/metrics',
+                                headers=self.headers(roles=roles))
+        self.assertEqual(expect, resp.status_code, resp.text)
+        return resp.json() if expect == 200 else resp.text
+
+    def test_scrub_counts_what_it_did_and_what_failed(self):
+        before = self.metrics()['counters']
+        for name in ('scrubber_runs', 'scrubber_locations_deleted', 'scrubber_failures',
+                     'scrubber_images_deleted', 'recovered_uploads', 'audit_runs',
+                     'audit_drift_orphan'):
+            self.assertIn(name, before)
+        self.assertIn('housekeeping_metrics', self.metrics(roles='member,reader', expect=403))
+
+        gone, refused = self.image_with_data(b'gone'), self.image_with_data(b'refused')
+        self.delete(gone)
+        self.delete(refused)
+        with self.db.begin() as conn:  # a location in a store this node does not have
+            conn.execute(sa.text(
+                "INSERT INTO image_locations (image_id, value, meta_data, status, deleted, "
+                "deleted_at, created_at) VALUES (:id, 'file:///nowhere/x', "
+                "'{\"store\": \"gone-store\"}', 'pending_delete', :f, :t, :t)"),
+                {'id': refused, 'f': False, 't': datetime.datetime.utcnow()})
+        # glance-api's own scrubber sweeps every second too (scrub_time 3600: it deletes
+        # nothing of these); this one has scrub_time 0
+        self.servers.manage('scrub', conf=self.manage_conf(scrub_time=0), check=False)
+
+        after = self.metrics()
+        delta = {name: after['counters'][name] - before[name] for name in before}
+        self.assertGreaterEqual(delta['scrubber_runs'], 1)
+        self.assertEqual(2, delta['scrubber_locations_deleted'])  # both files
+        self.assertEqual(1, delta['scrubber_failures'])  # the store it does not have
+        self.assertEqual(1, delta['scrubber_images_deleted'])  # gone; refused waits
+        self.assertIn('scrubber_runs', after['updated_at'])
+        self.assertIsNone(after['scrubber'])  # released at the end of the run
+
+        # glance-manage metrics reads the same counters (from any host: the database)
+        # (but for scrubber_runs, which glance-api's sweeps keep adding to)
+        read = json.loads(self.servers.manage('metrics', '--format', 'json').stdout)
+        runs = read['counters'].pop('scrubber_runs')
+        self.assertGreaterEqual(runs, after['counters'].pop('scrubber_runs'))
+        self.assertEqual(after['counters'], read['counters'])
+        table = self.servers.manage('metrics').stdout
+        self.assertRegex(table, r'scrubber_failures\s+%d\s' % after['counters'][
+            'scrubber_failures'])
+
+        # an audit counts its runs and what it found, by class
+        planted = os.path.join(self.servers.store_dir, '0badc0de-0000-4000-8000-000000000000')
+        with open(planted, 'wb') as f:
+            f.write(b'nobody references me')
+        self.servers.manage('audit', '--format', 'json', check=False)
+        counters = self.metrics()['counters']
+        self.assertEqual(after['counters']['audit_runs'] + 1, counters['audit_runs'])
+        self.assertEqual(after['counters']['audit_drift_orphan'] + 1,
+                         counters['audit_drift_orphan'])
+        self.assertIn('Audit found drift: orphan: 0badc0de-0000-4000-8000-000000000000',
+                      self.servers.manage('audit', check=False).stderr)
 
 
 class TestHousekeepingScrubber(_Scrub):
