@@ -192,13 +192,12 @@ def visible_locations(context, image):
     result = {}
     if not (CONF.show_image_direct_url or CONF.show_multiple_locations):
         return result
-    if not image['locations'] or not policy.check(
-            context, 'get_image_location', image_policy.image_target(context, image)):
+    if not policy.check(context, 'get_image_location',
+                        image_policy.image_target(context, image)):
         return result
-    masked = [{'url': backend.safe_url(loc['url']),
-               'metadata': {'store': loc['metadata'].get('store')}}
+    masked = [{'url': backend.safe_url(loc['url']), 'metadata': loc['metadata']}
               for loc in image['locations']]
-    if CONF.show_image_direct_url:
+    if CONF.show_image_direct_url and masked:
         result['direct_url'] = masked[0]['url']
     if CONF.show_multiple_locations:
         result['locations'] = masked

@@ -14,7 +14,8 @@ per host (glance.common.background):
 * an image in ``uploading`` whose staging process is gone goes back to ``queued`` and the
   partial staged data is removed;
 * a task whose worker is gone fails, and its import is undone (glance.image.task_runner);
-  tasks past their ``expires_at`` are deleted;
+  a location_import task (glance.image.location_hash) is resumed here instead; tasks past
+  their ``expires_at`` are deleted;
 * staged data no import will use (its image was deleted, or is neither staging nor
   importing) is removed;
 * cache evictions a glance-stream node missed are delivered again.
@@ -40,6 +41,7 @@ from glance.db import models
 from glance.image import cache_coherence
 from glance.image import data
 from glance.image import imports
+from glance.image import location_hash
 from glance.image import staging
 from glance.image import task_runner
 from glance.store import backend
@@ -235,10 +237,12 @@ def clean_staging(grace=600):
 
 
 def recover_tasks():
-    """Fail the tasks whose worker died (undoing their imports), delete expired tasks."""
+    """Fail the tasks whose worker died (undoing their imports) or resume them, delete
+    expired tasks."""
     def gone(holder, beat):
         return process_gone(holder, beat, CONF.task.stale_after)
-    return task_runner.recover(imports.cleanups(), gone) + task_runner.expire()
+    return (task_runner.recover(imports.cleanups(), gone, location_hash.resumers())
+            + task_runner.expire())
 
 
 def run_once():

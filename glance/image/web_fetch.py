@@ -143,6 +143,27 @@ def _may_reach(host, address):
     return kind
 
 
+def check_public(url):
+    """Raise WebDownloadRefused unless glance-api may fetch ``url`` at all.
+
+    The filters of check_url, and every address the host resolves to now must pass the
+    address rules. For URLs that something else will fetch later (a registered http
+    location, read by glance_store): a name that changes its answer afterwards is not
+    caught here, which is why web-download itself connects through open_checked.
+    """
+    _scheme, host, port, _target = check_url(url)
+    try:
+        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        raise WebDownloadRefused(reason='the host "%s" cannot be resolved (%s)'
+                                 % (host, e.strerror or e))
+    refused = ['%s (%s)' % (a[4][0], why) for a in answers
+               for why in [_may_reach(host, a[4][0])] if why is not None]
+    if refused:
+        raise WebDownloadRefused(reason='the host "%s" resolves to %s: not a public address'
+                                 % (host, ', '.join(sorted(set(refused)))))
+
+
 def open_checked(host, port, timeout):
     """A socket connected to an address of ``host`` that passed the address check."""
     try:

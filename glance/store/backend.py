@@ -340,10 +340,23 @@ def delete(location, context=None):
     """Delete the data at a location; a location already gone counts as deleted."""
     configure()
     backend = location['metadata'].get('store')
+    if not owns_data(backend):
+        LOG.info('Data of a location of store %s is not Glance\'s to delete: left there',
+                 backend)
+        return
     try:
         multi_backend.delete(location['url'], backend, context=context)
     except store_exc.NotFound:
         LOG.info('Data of a location of store %s was already gone', backend)
+
+
+def owns_data(name):
+    """Whether Glance deletes the data of this store's locations.
+
+    Not of the http store: its locations point at someone else's web server, which
+    glance_store can only read (its delete raises).
+    """
+    return backend_type(name) != 'http'
 
 
 def safe_url(url):
