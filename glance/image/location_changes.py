@@ -85,18 +85,22 @@ def _checked_url(context, image, url, store=None):
     """(url, store, size) of a location to register on ``image``, or a 400 saying why not.
 
     The URL must name an object of a configured store (glance.store.registration); an http
-    one must be reachable under the web-download rules (public addresses only); and an
-    object in a store only Glance writes must not already hold another image's data, which
+    one must be reachable under the web-download rules (public addresses only, no
+    redirect), which is also how it is sized; and an object in a store only Glance writes must not already hold another image's data, which
     would hand that image's bytes (perhaps another project's) to this one.
     """
     if not isinstance(url, str):
         raise registration.LocationRefused(reason='the URL must be a string')
+    size = None
     if urllib.parse.urlsplit(url).scheme.lower() in ('http', 'https'):
+        # sized by web_fetch, whose every connection is checked, not by glance_store
         try:
-            web_fetch.check_public(url)
+            size = web_fetch.size_of(url)
         except web_fetch.WebDownloadRefused as e:
             raise registration.LocationRefused(reason=e.kwargs.get('reason', str(e)))
-    canonical, store, size = registration.check(url, store, context)
+        if not size:
+            raise registration.LocationRefused(reason='%s is empty' % url[:200])
+    canonical, store, size = registration.check(url, store, context, size=size)
     if backend.backend_type(store) in registration.PRIVATE_KINDS:
         if db_api.image_location_users(canonical, image['id']) or (
                 canonical != url and db_api.image_location_users(url, image['id'])):

@@ -67,13 +67,25 @@ CONF.register_opts(recovery_opts)
 
 
 def _pid_alive(pid):
+    """Whether process ``pid`` of this host still runs (a zombie does not).
+
+    A worker killed with its parent is re-parented to whatever reaps orphans; until that
+    happens (in a container whose first process reaps nothing: never) it is a zombie that
+    answers signal 0 but will never beat again.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            state = f.read().rsplit(')', 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != 'Z'
+
 
 
 def process_gone(holder, beat, stale_after, now=None):

@@ -143,25 +143,21 @@ def _may_reach(host, address):
     return kind
 
 
-def check_public(url):
-    """Raise WebDownloadRefused unless glance-api may fetch ``url`` at all.
+def size_of(url):
+    """The Content-Length of ``url``, fetched under these rules without reading the body.
 
-    The filters of check_url, and every address the host resolves to now must pass the
-    address rules. For URLs that something else will fetch later (a registered http
-    location, read by glance_store): a name that changes its answer afterwards is not
-    caught here, which is why web-download itself connects through open_checked.
+    For a URL registered as an image location, which glance_store will read later following
+    redirects on its own: one that redirects is refused (register where it leads), and so
+    is one whose server does not say how large it is.
     """
-    _scheme, host, port, _target = check_url(url)
+    response = open_url(url, max_redirects=0)
     try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as e:
-        raise WebDownloadRefused(reason='the host "%s" cannot be resolved (%s)'
-                                 % (host, e.strerror or e))
-    refused = ['%s (%s)' % (a[4][0], why) for a in answers
-               for why in [_may_reach(host, a[4][0])] if why is not None]
-    if refused:
-        raise WebDownloadRefused(reason='the host "%s" resolves to %s: not a public address'
-                                 % (host, ', '.join(sorted(set(refused)))))
+        if response.length is None:
+            raise WebDownloadRefused(reason='%s does not say how large it is (no '
+                                            'Content-Length)' % _safe(url))
+        return response.length
+    finally:
+        response.close()
 
 
 def open_checked(host, port, timeout):
@@ -256,10 +252,12 @@ def _safe(url):
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, '', ''))
 
 
-def open_url(url):
+def open_url(url, max_redirects=None):
     """GET ``url``, following checked redirects; returns a Response with status 200."""
     timeout = _opts().timeout
-    for _hop in range(_opts().max_redirects + 1):
+    if max_redirects is None:
+        max_redirects = _opts().max_redirects
+    for _hop in range(max_redirects + 1):
         scheme, host, port, target = check_url(url)
         if scheme == 'https':
             connection = _CheckedHTTPSConnection(host, port, timeout=timeout,
@@ -293,7 +291,7 @@ def open_url(url):
             raise WebDownloadRefused(reason='%s answered %d %s'
                                      % (_safe(url), response.status, response.reason))
         return Response(url, connection, response)
-    raise WebDownloadRefused(reason='more than %d redirects' % _opts().max_redirects)
+    raise WebDownloadRefused(reason='more than %d redirects' % max_redirects)
 
 
 def list_opts():

@@ -142,12 +142,12 @@ def _check_in(url, store):
     return url
 
 
-def check(url, store=None, context=None):
+def check(url, store=None, context=None, size=None):
     """(url, store, size) for a URL to register, or LocationRefused.
 
     ``store``, when the caller names one, is the only store tried; otherwise the first
     configured store that holds the URL. The returned url is canonical (a file path with
-    links resolved), the size the store's.
+    links resolved), the size the store's unless the caller found it already (``size``).
     """
     backend.configure()
     if not isinstance(url, str) or not url or len(url) > 2048:
@@ -171,7 +171,7 @@ def check(url, store=None, context=None):
         except LocationRefused as e:
             refusals.append(e)
             continue
-        return canonical, name, _size(canonical, name, context)
+        return canonical, name, size or _size(canonical, name, context)
     if len(refusals) == 1:
         raise refusals[0]
     raise LocationRefused(reason='; '.join(e.kwargs['reason'] for e in refusals))
