@@ -181,7 +181,7 @@ def _size(url, store, context):
     try:
         size = multi_backend.get_size_from_uri_and_backend(url, store, context=context)
     except store_exc.NotFound:
-        raise LocationRefused(reason='store %s has nothing at this URL' % store)
+        raise LocationRefused(reason='store %s has no data at this URL' % store)
     except (store_exc.BadStoreUri, store_exc.UnknownScheme) as e:
         raise LocationRefused(reason='store %s cannot read this URL (%s)'
                               % (store, type(e).__name__))
@@ -190,6 +190,7 @@ def _size(url, store, context):
                     type(e).__name__)
         raise exception.BackendUnavailable()
     if not size:
-        # glance_store's http driver answers 0 for what it could not reach
-        raise LocationRefused(reason='store %s finds no data at this URL' % store)
+        # glance_store's drivers answer 0 for some objects they cannot find (Swift)
+        raise LocationRefused(reason='store %s has no data at this URL (the object is '
+                                     'missing or empty)' % store)
     return size
