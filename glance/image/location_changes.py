@@ -86,8 +86,9 @@ def _checked_url(context, image, url, store=None):
 
     The URL must name an object of a configured store (glance.store.registration); an http
     one must be reachable under the web-download rules (public addresses only, no
-    redirect), which is also how it is sized; and an object in a store only Glance writes must not already hold another image's data, which
-    would hand that image's bytes (perhaps another project's) to this one.
+    redirect), which is also how it is sized; and an object in a store only Glance writes
+    must not already hold another image's data, which would hand that image's bytes
+    (perhaps another project's) to this one.
     """
     if not isinstance(url, str):
         raise registration.LocationRefused(reason='the URL must be a string')
@@ -97,7 +98,9 @@ def _checked_url(context, image, url, store=None):
         try:
             size = web_fetch.size_of(url)
         except web_fetch.WebDownloadRefused as e:
-            raise registration.LocationRefused(reason=e.kwargs.get('reason', str(e)))
+            # (upstream's words, which clients such as tempest look for)
+            raise registration.LocationRefused(reason='the URL does not pass filtering: %s'
+                                               % e.kwargs.get('reason', str(e)))
         if not size:
             raise registration.LocationRefused(reason='%s is empty' % url[:200])
     canonical, store, size = registration.check(url, store, context, size=size)
@@ -128,9 +131,12 @@ def _metadata(value, store):
 def add_location(context, image_id, url, validation):
     """``POST /v2/images/{id}/locations``: data registered by URL for a queued image.
 
-    With ``do_secure_hash`` the image is ``importing`` until a location_import task
-    (glance.image.location_hash) has read and hashed the data; without it, it is active at
-    once with the caller's hashes. Either way a task records what happened. Returns it.
+    With ``do_secure_hash`` a location_import task (glance.image.location_hash) reads and
+    hashes the data. As upstream, an image whose caller gave a multihash to check is
+    ``importing`` until the data matches it; one without is active at once (there is
+    nothing its data could fail to match) and gets its hashes when the task is done.
+    Without ``do_secure_hash`` the image is active at once with the caller's hashes.
+    Either way a task records what happened. Returns it.
     """
     image, policy = service.get_for(context, image_id)
     policy.add_location()
@@ -149,12 +155,15 @@ def add_location(context, image_id, url, validation):
         'input': dict(expected, url=url, store=store, size=size)})
     notifier.task_event(context, 'task.create', task)
     location = {'url': url, 'metadata': {'store': store}}
+    secure = CONF.do_secure_hash
     values = {'size': size, 'checksum': None, 'os_hash_algo': expected.get('os_hash_algo'),
               'os_hash_value': expected.get('os_hash_value')}
-    secure = CONF.do_secure_hash
+    if secure and not expected:
+        values['os_hash_algo'] = CONF.hashing_algorithm  # its value comes with the task
     try:
         image = db_api.image_activate(image_id, values, location, from_state='queued',
-                                      status='importing' if secure else 'active')
+                                      status='importing' if secure and expected
+                                      else 'active')
     except BaseException as e:
         task_runner.finish(task['id'], 'failure', message=str(e)
                            if isinstance(e, exception.GlanceException) else
@@ -163,12 +172,13 @@ def add_location(context, image_id, url, validation):
     LOG.info('Image %s: location in store %s (%d bytes) registered by project %s%s',
              image_id, store, size, context.project_id,
              '; verifying it as task %s' % task['id'] if secure else '')
+    if image['status'] == 'active':
+        notifier.image_event(context, 'image.activate', image)
     if secure:
         location_hash.start(task)
     else:
         task_runner.finish(task['id'], 'success', result={'image_id': image_id},
                            message='do_secure_hash is off: the data was not read')
-        notifier.image_event(context, 'image.activate', image)
     return task
 
 

@@ -8,11 +8,18 @@ multihash and the piece hashes (glance.common.pieces), then:
 
 * the bytes read must be the size the store reported when the location was registered, and
   match the caller's ``validation_data`` (``os_hash_algo``/``os_hash_value``) when given;
-* then the image becomes ``active`` with its hashes and piece map, and glance-stream, its
-  cache and direct links treat it exactly as uploaded data;
-* otherwise the task fails with the reason, the location is dropped (its data is left in the
-  store: Glance did not write it, and ``glance-manage audit`` reports it) and the image goes
-  back to ``queued`` without size or hashes, ready for another try.
+* then the image has its hashes and piece map, and glance-stream, its cache and direct
+  links treat it exactly as uploaded data;
+* an image whose caller gave a multihash waits in ``importing`` for this, and becomes
+  ``active``; if the data does not match, the task fails with the reason, the location is
+  dropped (its data is left in the store: Glance did not write it, and ``glance-manage
+  audit`` reports it) and the image goes back to ``queued`` without size or hashes, ready
+  for another try;
+* an image registered without one is active from the start (as upstream): the task only
+  fills in its checksum, multihash and piece map. If it fails (the store cannot be read,
+  the object is not the size it had) the image stays as it is, unhashed, and the task says
+  why: glance-stream then serves it checked against its size only, and the cache keeps none
+  of it.
 
 An image deleted meanwhile ends the task at its next progress mark. If the worker dies,
 housekeeping (glance.image.task_runner.recover) takes the task over and starts it again from
@@ -79,8 +86,9 @@ def _chunks(location, size):
 class _StillWanted:
     """Checked every heartbeat interval: stop reading for an image deleted or reset."""
 
-    def __init__(self, image_id):
+    def __init__(self, image_id, status):
         self.image_id = image_id
+        self.status = status
         self.last = time.monotonic()
 
     def __call__(self):
@@ -89,26 +97,28 @@ class _StillWanted:
             return
         self.last = now
         image = db_api.image_get(self.image_id)  # ImageNotFound once deleted
-        if image['status'] != 'importing':
+        if image['status'] != self.status:
             raise exception.Conflict('Image %s is now %s: its location is no longer being '
                                      'imported.' % (self.image_id, image['status']))
 
 
 def run(task, progress):
-    """The task's work: read, hash, compare, activate."""
+    """The task's work: read, hash, compare, then activate (or just record the hashes)."""
     wanted = task['input']
     image_id = task['image_id']
     image = db_api.image_get(image_id)
     location = _location_of(image, wanted['url'])
-    if image['status'] != 'importing' or location is None:
-        raise exception.Conflict('Image %s is %s without the location this task imports.'
-                                 % (image_id, image['status']))
+    status = image['status']
+    if location is None or status not in ('importing', 'active') or (
+            status == 'active' and image['os_hash_value'] and image['checksum']):
+        raise exception.Conflict('Image %s is %s without the location this task imports, or '
+                                 'has its hashes already.' % (image_id, status))
     size = image['size']
     algo = wanted.get('os_hash_algo') or CONF.hashing_algorithm
     piece_hasher = pieces.PieceHasher()
     md5 = backend.HashThread(hashlib.md5(usedforsecurity=False))
     multihash = backend.HashThread(hashlib.new(algo), piece_hasher)
-    still_wanted = _StillWanted(image_id)
+    still_wanted = _StillWanted(image_id, status)
     progress.note('Reading the %d bytes at the location in store %s'
                   % (size, location['metadata'].get('store')))
     read = 0
@@ -139,14 +149,15 @@ def run(task, progress):
     piece_map = piece_hasher.finish()
     image = db_api.image_update(image_id, {'status': 'active', 'checksum': checksum,
                                            'os_hash_algo': algo, 'os_hash_value': digest},
-                                from_state='importing')
+                                from_state=status)
     if piece_map.image_size == size:
         db_api.image_pieces_add(image_id, piece_map.as_values())
-    LOG.info('Image %s: its registered location (%d bytes) is verified; the image is active',
-             image_id, size)
-    notifier.image_event(None, 'image.activate', image)
-    progress.message = 'Verified %d bytes in store %s' % (size,
-                                                         location['metadata'].get('store'))
+    LOG.info('Image %s: its registered location (%d bytes) is hashed%s', image_id, size,
+             '; the image is active' if status == 'importing' else '')
+    notifier.image_event(None, 'image.activate' if status == 'importing' else 'image.update',
+                         image)
+    progress.message = 'Verified %d bytes in store %s' % (
+        size, location['metadata'].get('store'))
     return {'image_id': image_id, 'checksum': checksum, 'os_hash_algo': algo,
             'os_hash_value': digest}
 
@@ -154,8 +165,9 @@ def run(task, progress):
 def abandon(task, message):
     """Undo a failed location import: drop the location, the image back to queued.
 
-    The location's data stays in its store: Glance did not write it, and whoever
-    registered it may still need it (the audit reports it when nothing uses it).
+    Only for an image that waited in ``importing``: an active one stays as it is. The
+    location's data stays in its store: Glance did not write it, and whoever registered it
+    may still need it (the audit reports it when nothing uses it).
     """
     image_id = task['image_id']
     try:

@@ -45,7 +45,6 @@ def delete_store_copy(image, store_id):
         db_api.image_location_set_status(location['id'], 'deleted')
 
 
-
 def delete_location(image, location):
     """Delete one location of an active image that keeps others (the /locations patch).
 

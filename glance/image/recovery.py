@@ -87,7 +87,6 @@ def _pid_alive(pid):
     return state != 'Z'
 
 
-
 def process_gone(holder, beat, stale_after, now=None):
     """True if the process ``holder`` ("host:pid:boot"), last heard of at ``beat``, is gone.
 
@@ -249,8 +248,7 @@ def clean_staging(grace=600):
 
 
 def recover_tasks():
-    """Fail the tasks whose worker died (undoing their imports) or resume them, delete
-    expired tasks."""
+    """Fail (undoing their imports) or resume the tasks whose worker died; expire old ones."""
     def gone(holder, beat):
         return process_gone(holder, beat, CONF.task.stale_after)
     return (task_runner.recover(imports.cleanups(), gone, location_hash.resumers())

@@ -95,8 +95,9 @@ def _check_swift(url, store, parsed):
         raise LocationRefused(reason='a location in store %s is swift+config://%s/...'
                               % (store, conf.default_swift_reference))
     container = conf.swift_store_container
-    if not (parsed.container == container or (conf.swift_store_multiple_containers_seed
-                                               and parsed.container.startswith(container + '_'))):
+    seeded = (conf.swift_store_multiple_containers_seed
+              and parsed.container.startswith(container + '_'))
+    if parsed.container != container and not seeded:
         raise LocationRefused(reason='container %s is not the container of store %s'
                               % (parsed.container, store))
 

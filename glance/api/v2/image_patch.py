@@ -25,8 +25,8 @@ def _location_index(path, index):
         return index
     if index.isdigit() and (index == '0' or not index.startswith('0')):
         return int(index)
-    raise exception.InvalidJsonPatchPath(path=path, explanation='a location is "-" or its '
-                                                                 'position, a number')
+    raise exception.InvalidJsonPatchPath(
+        path=path, explanation='a location is "-" or its position, a number')
 
 
 def _decode_path(path, op):
@@ -43,8 +43,8 @@ def _decode_path(path, op):
             return 'locations', None
         if len(parts) == 2 and op != 'replace':
             return 'locations', _location_index(path, parts[1])
-        raise exception.InvalidJsonPatchPath(path=path, explanation='locations are replaced '
-                                                                     'as a whole list')
+        raise exception.InvalidJsonPatchPath(
+            path=path, explanation='locations are replaced as a whole list')
     if len(parts) != 1 or not parts[0]:
         raise exception.InvalidJsonPatchPath(
             path=path, explanation='only top-level properties can be changed')

@@ -23,8 +23,11 @@ SERVICE = {'X-Roles': 'service'}
 
 
 class _RegisteredData:
-    """The story, for any store: subclasses say how a service writes an object there
-    (``put_object``), its URL (``url_of``) and the URLs refused (``refusals``)."""
+    """The story, for any store.
+
+    Subclasses say how a service writes an object there (``put_object``), its URL
+    (``url_of``) and the URLs refused (``refusals``).
+    """
 
     def register(self, image_id, url, expect=202):
         resp = requests.post(self.servers.api_url + '/v2/images/%s/locations' % image_id,
@@ -47,8 +50,9 @@ class _RegisteredData:
         self.put_object(name, data)
         image = self.queued()
         self.register(image['id'], self.url_of(name))
+        # active at once (no hash given to check first); the task brings the hashes
         self.assertTrue(test_data_path.wait_for(
-            lambda: self.show(image['id'])['status'] != 'importing', 60),
+            lambda: self.show(image['id'])['os_hash_value'], 60),
             self.servers.api.log()[-3000:])
         shown = self.show(image['id'])
         self.assertEqual(('active', len(data), hashlib.md5(data).hexdigest(),

@@ -31,37 +31,30 @@ class TestLocationsWithClients(test_clients.ClientTest):
             f.write(data)
         return path
 
-    def glance_rows(self, *args):
-        rows = {}
-        for line in self.glance(*args).stdout.splitlines():
-            parts = [p.strip() for p in line.split('|')]
-            if len(parts) == 4 and parts[1] and parts[1] != 'Property':
-                rows[parts[1]] = parts[2]
-        return rows
-
     def location_urls(self, image_id):
         # (glance image-show wraps long cells: the API itself says it plainly)
         shown = requests.get(self.servers.api_url + '/v2/images/%s' % image_id).json()
         return [loc['url'] for loc in shown['locations']]
 
-    def wait_active(self, show, timeout=60):
+    def wait_hashed(self, show, timeout=60):
+        """The image once its location_import task has recorded its multihash."""
         deadline = time.monotonic() + timeout
         while True:
             image = show()
-            if image['status'] != 'importing':
+            if image['status'] != 'importing' and image['os_hash_value']:
                 return image
-            self.assertLess(time.monotonic(), deadline, 'the location was never verified')
+            self.assertLess(time.monotonic(), deadline, 'the location was never hashed')
             time.sleep(0.3)
 
     def test_glance_add_location_then_location_add_and_delete(self):
         data = os.urandom(1024 * 1024 + 3)
-        image = self.glance_rows('image-create', '--disk-format', 'raw',
+        image = self.glance_json('image-create', '--disk-format', 'raw',
                                  '--container-format', 'bare', '--name', 'by-location')
         url = 'file://' + self.put_in_store(data)
         self.glance('add-location', '--url', url, '--validation-data', json.dumps(
             {'os_hash_algo': 'sha256', 'os_hash_value': hashlib.sha256(data).hexdigest()}),
             image['id'])
-        shown = self.wait_active(lambda: self.glance_rows('image-show', image['id']))
+        shown = self.wait_hashed(lambda: self.glance_json('image-show', image['id']))
         self.assertEqual(('active', hashlib.md5(data).hexdigest(), 'sha256'),
                          (shown['status'], shown['checksum'], shown['os_hash_algo']))
         out = os.path.join(self.tmp, 'out')
@@ -80,7 +73,7 @@ class TestLocationsWithClients(test_clients.ClientTest):
         self.assertIn('last location', result.stderr + result.stdout)
 
     def test_glance_add_location_refused_url(self):
-        image = self.glance_rows('image-create', '--disk-format', 'raw',
+        image = self.glance_json('image-create', '--disk-format', 'raw',
                                  '--container-format', 'bare')
         result = self.glance('add-location', '--url', 'file:///etc/passwd', image['id'],
                              expect_ok=False)
@@ -96,9 +89,11 @@ class TestLocationsWithClients(test_clients.ClientTest):
         image = conn.image.create_image(name='sdk-location', disk_format='raw',
                                         container_format='bare')
         conn.image.add_image_location(image, url)
-        shown = self.wait_active(lambda: conn.image.get_image(image.id))
-        self.assertEqual(('active', hashlib.sha512(data).hexdigest()),
-                         (shown.status, shown.hash_value))
+        def show():
+            found = conn.image.get_image(image.id)
+            return {'status': found.status, 'os_hash_value': found.hash_value}
+        self.assertEqual({'status': 'active', 'os_hash_value': hashlib.sha512(data).hexdigest()},
+                         self.wait_hashed(show))
         self.assertEqual([(url, 'local')], [(loc.url, loc.metadata['store'])
                                             for loc in conn.image.image_locations(image)])
         self.assertEqual(data, conn.image.download_image(image).content)

@@ -167,8 +167,8 @@ class TestLocations(LocationTest):
             resp = self.session.post(self.servers.api_url + '/v2/images/%s/locations'
                                      % image['id'], json=body, headers=self.headers())
             self.assertEqual(400, resp.status_code, body)
-        self.assertEqual(('queued', []), (self.show(image['id'])['status'],
-                                         self.image_tasks(image['id'])))
+        self.assertEqual(('queued', []),
+                         (self.show(image['id'])['status'], self.image_tasks(image['id'])))
 
     def test_urls_outside_the_stores_are_refused(self):
         outside = os.path.join(self.servers.dir, 'outside')
@@ -199,8 +199,8 @@ class TestLocations(LocationTest):
         for url, reason in refusals.items():
             resp = self.add_location(image['id'], url, expect=400)
             self.assertIn(reason, resp.text, url)
-        self.assertEqual(('queued', []), (self.show(image['id'])['status'],
-                                         self.image_tasks(image['id'])))
+        self.assertEqual(('queued', []),
+                         (self.show(image['id'])['status'], self.image_tasks(image['id'])))
         # and the other project's image and its data are untouched
         self.assertEqual('active', self.show(other['id'], project='someone-else')['status'])
 
@@ -283,8 +283,8 @@ class TestLocations(LocationTest):
         # a patch whose location change is refused changes nothing else either
         self.patch(image['id'], [
             {'op': 'replace', 'path': '/name', 'value': 'changed'},
-            {'op': 'add', 'path': '/locations/-', 'value': {'url': 'file:///etc/passwd',
-                                                           'metadata': {}}}], expect=400)
+            {'op': 'add', 'path': '/locations/-',
+             'value': {'url': 'file:///etc/passwd', 'metadata': {}}}], expect=400)
         self.assertEqual('registered', self.show(image['id'])['name'])
 
 
@@ -371,8 +371,11 @@ class TestHashingResumes(LocationTest):
         self.add_location(image['id'], source.url)
         self.assertTrue(test_data_path.wait_for(lambda: source.gets == 2, 30))
         task = self.image_tasks(image['id'])[0]
-        self.assertEqual(('processing', 'importing'),
-                         (task['status'], self.show(image['id'])['status']))
+        shown = self.show(image['id'])
+        # active from the start (no hash to check first), hashed by the task
+        self.assertEqual(('processing', 'active', 'sha512', None),
+                         (task['status'], shown['status'], shown['os_hash_algo'],
+                          shown['os_hash_value']))
         self.servers.api.stop(signal.SIGKILL)
         self.servers.api.start()  # housekeeping at start finds the dead runner
         final = self.wait_task(image['id'])
