@@ -89,6 +89,7 @@ class TestLocationsWithClients(test_clients.ClientTest):
         image = conn.image.create_image(name='sdk-location', disk_format='raw',
                                         container_format='bare')
         conn.image.add_image_location(image, url)
+
         def show():
             found = conn.image.get_image(image.id)
             return {'status': found.status, 'os_hash_value': found.hash_value}
