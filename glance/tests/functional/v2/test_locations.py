@@ -219,6 +219,22 @@ class TestLocations(LocationTest):
                             headers=self.headers())
         self.assertEqual(data, self.source.bodies['web'])  # Glance deletes no web data
 
+    def test_the_http_store_is_read_only(self):
+        stores = self.session.get(self.servers.api_url + '/v2/info/stores',
+                                  headers=self.headers()).json()['stores']
+        self.assertEqual({'local': None, 'web': 'true'},
+                         {s['id']: s.get('read-only') for s in stores})
+        image = self.create()
+        resp = self.upload(image['id'], b'x' * 100, expect=400, **{'X-Image-Meta-Store': 'web'})
+        self.assertIn('read-only', resp.text)
+        self.import_(image['id'], method='web-download', expect=409, stores=['web'],
+                     method_extra={'uri': self.source.url('/data/x', host='localhost')})
+        self.source.bodies['x'] = b'x' * 100
+        self.stage(image['id'], b'x' * 100)
+        self.import_(image['id'], all_stores=True)
+        self.assertEqual('success', self.wait_task(image['id'])['status'])
+        self.assertEqual('local', self.show(image['id'])['stores'])
+
     def test_the_json_patch_form(self):
         data = os.urandom(MiB)
         first, second = self.put_in_store(data), self.put_in_store(data)
