@@ -106,7 +106,8 @@ def _checked_url(context, image, url, store=None):
     canonical, store, size = registration.check(url, store, context, size=size)
     if backend.backend_type(store) in registration.PRIVATE_KINDS:
         if db_api.image_location_users(canonical, image['id']) or (
-                canonical != url and db_api.image_location_users(url, image['id'])):
+                canonical != url and db_api.image_location_users(url, image['id'])) or (
+                _named_after_another_image(canonical, image['id'])):
             raise registration.LocationRefused(reason='the object already holds the data of '
                                                       'another image')
     if canonical in [loc['url'] for loc in image['locations']]:
@@ -115,6 +116,26 @@ def _checked_url(context, image, url, store=None):
     if size > limit:
         raise limit_error()
     return canonical, store, size
+
+
+def _named_after_another_image(url, image_id):
+    """Whether the object is named after another image, as Glance names what it writes.
+
+    An upload or import writes ``<image id>`` (Swift segments ``<image id>-00001``...)
+    before any location records it: such an object, even partial, is that image's data.
+    """
+    name = url.split('?', 1)[0].rstrip('/').rsplit('/', 1)[-1]
+    try:
+        named = str(uuid.UUID(name[:36]))
+    except ValueError:
+        return False
+    if named == image_id:
+        return False  # a Nova snapshot in RBD is named after its own image
+    try:
+        db_api.image_get(named, show_deleted=True)
+    except exception.ImageNotFound:
+        return False
+    return True
 
 
 def _metadata(value, store):

@@ -179,6 +179,9 @@ class TestLocations(LocationTest):
         os.symlink(outside, link)
         other = self.create(project='someone-else')
         self.upload(other['id'], os.urandom(2048), project='someone-else')
+        # what an upload in progress has written, before any location records it
+        uploading = self.create(project='someone-else')
+        self.put_in_store(b'partial', name=uploading['id'])
         self.source.bodies['loop'] = b'x' * 1000
         image = self.create()
         refusals = {
@@ -189,6 +192,7 @@ class TestLocations(LocationTest):
             'file://' + self.servers.store_dir: 'not inside',
             'file://%s/missing' % self.servers.store_dir: 'there is no file',
             'file://%s/%s' % (self.servers.store_dir, other['id']): 'another image',
+            'file://%s/%s' % (self.servers.store_dir, uploading['id']): 'another image',
             self.source.url('/data/loop'): 'loopback',
             'http://169.254.169.254/latest/meta-data/': 'link-local',
             self.source.url('/redirect?to=%s' % self.source.url('/data/loop', 'localhost'),
