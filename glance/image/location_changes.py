@@ -90,8 +90,9 @@ def _checked_url(context, image, url, store=None):
     must not already hold another image's data, which would hand that image's bytes
     (perhaps another project's) to this one.
     """
-    if not isinstance(url, str):
-        raise registration.LocationRefused(reason='the URL must be a string')
+    if not isinstance(url, str) or not url or len(url) > registration.MAX_URL:
+        raise registration.LocationRefused(reason='a location is a URL of at most %d '
+                                                  'characters' % registration.MAX_URL)
     size = None
     if urllib.parse.urlsplit(url).scheme.lower() in ('http', 'https'):
         # sized by web_fetch, whose every connection is checked, not by glance_store

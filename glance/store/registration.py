@@ -50,6 +50,7 @@ _SCHEMES = {
 # Stores whose objects only Glance writes: an object there that another image already uses
 # is that image's data, never a second image's.
 PRIVATE_KINDS = ('file', 'swift', 's3', 'rbd', 'cinder')
+MAX_URL = 2048  # what the locations table holds comfortably, and any store's URL needs
 
 
 class LocationRefused(exception.BadRequest):
@@ -151,8 +152,9 @@ def check(url, store=None, context=None, size=None):
     links resolved), the size the store's unless the caller found it already (``size``).
     """
     backend.configure()
-    if not isinstance(url, str) or not url or len(url) > 2048:
-        raise LocationRefused(reason='a location is a URL of at most 2048 characters')
+    if not isinstance(url, str) or not url or len(url) > MAX_URL:
+        raise LocationRefused(reason='a location is a URL of at most %d characters'
+                              % MAX_URL)
     scheme = urllib.parse.urlsplit(url).scheme.lower()
     candidates = _stores_taking(scheme)
     if store is not None:

@@ -162,7 +162,8 @@ class TestLocations(LocationTest):
             {'os_hash_algo': 'md5', 'os_hash_value': '0' * 32},
             {'os_hash_algo': 'sha512', 'os_hash_value': sha512.upper()},
             {'checksum': '0' * 32}, 'sha512')]
-        bodies += [{}, {'url': 42}, {'url': url, 'metadata': {}}, [url], {'url': ''}]
+        bodies += [{}, {'url': 42}, {'url': url, 'metadata': {}}, [url], {'url': ''},
+                   {'url': self.source.url('/data/' + 'a' * 3000, host='localhost')}]
         for body in bodies:
             resp = self.session.post(self.servers.api_url + '/v2/images/%s/locations'
                                      % image['id'], json=body, headers=self.headers())
