@@ -49,11 +49,12 @@ LOG = logging.getLogger(__name__)
 location_opts = [
     cfg.BoolOpt('do_secure_hash', default=True,
                 help='Read a location registered with POST /v2/images/{id}/locations and '
-                     'compute its checksum, multihash and piece hashes in the background, '
-                     'checking them against the caller\'s validation_data; the image is '
-                     '"importing" until they match. False: the image is active at once, '
-                     'with only the hashes the caller gave, and glance-stream cannot verify '
-                     'what it serves beyond the size unless the caller gave a multihash.'),
+                     'compute its checksum, multihash and piece hashes in the background. '
+                     'An image whose caller gave validation_data is "importing" until they '
+                     'match it; one without is active at once and gets its hashes when the '
+                     'read is done. False: the image is active at once, with only the '
+                     'hashes the caller gave, and glance-stream cannot verify what it serves '
+                     'beyond the size unless the caller gave a multihash.'),
 ]
 CONF.register_opts(location_opts)
 
