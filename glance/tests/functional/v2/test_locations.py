@@ -95,8 +95,8 @@ class TestLocations(LocationTest):
         image = self.create()
         self.add_location(image['id'], 'file://' + path)
         task = self.wait_task(image['id'])
-        self.assertEqual(('location_import', 'success'), (task['type'], task['status']),
-                         task['message'])
+        self.assertEqual(('location_import', 'success', 'Verified %d bytes in store local'
+                          % len(data)), (task['type'], task['status'], task['message']))
         shown = self.show(image['id'])
         self.assertEqual(('active', len(data), hashlib.md5(data).hexdigest(), 'sha512',
                           hashlib.sha512(data).hexdigest(), 'local'),
@@ -106,10 +106,13 @@ class TestLocations(LocationTest):
                          self.locations(image['id']))
         self.locations(image['id'], expect=403, roles='member,reader')
 
-        resp = self.download(image['id'])  # through glance-stream
-        self.assertEqual(data, resp.content)
         resp = self.download(image['id'], Range='bytes=1048570-1048590')
         self.assertEqual((206, data[1048570:1048591]), (resp.status_code, resp.content))
+        # served by the pieces the task recorded, not by a whole read first
+        self.assertNotIn('Image %s has no piece map' % image['id'],
+                         self.servers.stream.log())
+        resp = self.download(image['id'])  # through glance-stream
+        self.assertEqual(data, resp.content)
         self.wait_cached(image['id'])
         self.assertEqual(data, self.download(image['id']).content)
         link = self.session.get(self.servers.api_url + '/v2/images/%s/direct-link'
