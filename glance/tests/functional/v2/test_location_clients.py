@@ -4,7 +4,7 @@
 the 2.17 calls (both ask the versions document for v2.17 first); ``glance location-add``
 and ``location-delete`` the older JSON patch. (openstackclient 10.5, the newest, has no
 command for locations.) The noauth flavor here gives every request the admin, member,
-reader and service roles.
+reader and service roles; on SQLite, PostgreSQL and MariaDB.
 """
 
 import hashlib
@@ -16,14 +16,33 @@ import uuid
 import openstack
 import requests
 
+from glance.tests.functional import engines
 from glance.tests.functional.v2 import test_clients
 
 
+@engines.on_every_engine
 class TestLocationsWithClients(test_clients.ClientTest):
 
-    server_kwargs = {'common_conf': {'DEFAULT': {
-        'show_multiple_locations': 'true',
-        'noauth_roles': 'admin,member,reader,service'}}}
+    engine = 'sqlite'
+
+    @classmethod
+    def setUpClass(cls):
+        url, cls._drop_database = engines.database_url(cls.engine)
+        cls.server_kwargs = {'connection': url, 'common_conf': {'DEFAULT': {
+            'show_multiple_locations': 'true',
+            'noauth_roles': 'admin,member,reader,service'}}}
+        try:
+            super().setUpClass()
+        except Exception:
+            cls._drop_database()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls._drop_database()
 
     def put_in_store(self, data):
         path = os.path.join(self.servers.store_dir, 'registered-%s' % uuid.uuid4())
