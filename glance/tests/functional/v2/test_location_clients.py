@@ -21,28 +21,11 @@ from glance.tests.functional.v2 import test_clients
 
 
 @engines.on_every_engine
-class TestLocationsWithClients(test_clients.ClientTest):
+class TestLocationsWithClients(engines.FreshDatabase, test_clients.ClientTest):
 
-    engine = 'sqlite'
-
-    @classmethod
-    def setUpClass(cls):
-        url, cls._drop_database = engines.database_url(cls.engine)
-        cls.server_kwargs = {'connection': url, 'common_conf': {'DEFAULT': {
-            'show_multiple_locations': 'true',
-            'noauth_roles': 'admin,member,reader,service'}}}
-        try:
-            super().setUpClass()
-        except Exception:
-            cls._drop_database()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls._drop_database()
+    server_kwargs = {'common_conf': {'DEFAULT': {
+        'show_multiple_locations': 'true',
+        'noauth_roles': 'admin,member,reader,service'}}}
 
     def put_in_store(self, data):
         path = os.path.join(self.servers.store_dir, 'registered-%s' % uuid.uuid4())

@@ -58,15 +58,12 @@ class LocationTest(base.ImportTest):
 
 
 @engines.on_every_engine
-class TestLocations(LocationTest):
-
-    engine = 'sqlite'
+class TestLocations(engines.FreshDatabase, LocationTest):
 
     @classmethod
     def setUpClass(cls):
-        url, cls._drop_database = engines.database_url(cls.engine)
         cls.source = source_server.Source()
-        cls.server_kwargs = {'connection': url, 'common_conf': {
+        cls.server_kwargs = {'common_conf': {
             'DEFAULT': {'enabled_backends': 'local:file,web:http',
                         'show_multiple_locations': 'true'},
             'direct_link': {'file_clients': '127.0.0.1/32'},
@@ -77,7 +74,6 @@ class TestLocations(LocationTest):
         try:
             super().setUpClass()
         except Exception:
-            cls._drop_database()
             cls.source.stop()
             raise
 
@@ -86,7 +82,6 @@ class TestLocations(LocationTest):
         try:
             super().tearDownClass()
         finally:
-            cls._drop_database()
             cls.source.stop()
 
     def test_registered_data_is_hashed_then_served_cached_and_linked_like_uploaded(self):
