@@ -338,14 +338,19 @@ def image_get(image_id, show_deleted=False):
 
 
 @_retry
-def image_update(image_id, values, properties=None, tags=None, from_state=None):
+def image_update(image_id, values, properties=None, tags=None, from_state=None, pieces=None):
     """Update columns; replace all ``properties``/``tags`` when given.
 
     ``from_state``, when given, is the status the image must still have (compare-and-set
-    for status transitions); otherwise Conflict.
+    for status transitions); otherwise Conflict. ``pieces``, a piece map's ``as_values()``,
+    is recorded in the same transaction (the hashes of a registered location).
     """
     values = dict(values)
     with _session(write=True) as session:
+        if pieces is not None:
+            session.execute(sa.delete(_PIECES).where(_PIECES.c.image_id == image_id))
+            session.execute(sa.insert(_PIECES).values(image_id=image_id,
+                                                      created_at=models.now(), **pieces))
         image = _get_image(session, image_id)
         if from_state is not None and image.status != from_state:
             raise exception.Conflict('Image %s is %s, not %s.'

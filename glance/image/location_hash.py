@@ -150,9 +150,8 @@ def run(task, progress):
     piece_map = piece_hasher.finish()
     image = db_api.image_update(image_id, {'status': 'active', 'checksum': checksum,
                                            'os_hash_algo': algo, 'os_hash_value': digest},
-                                from_state=status)
-    if piece_map.image_size == size:
-        db_api.image_pieces_add(image_id, piece_map.as_values())
+                                from_state=status, pieces=piece_map.as_values()
+                                if piece_map.image_size == size else None)
     LOG.info('Image %s: its registered location (%d bytes) is hashed%s', image_id, size,
              '; the image is active' if status == 'importing' else '')
     notifier.image_event(None, 'image.activate' if status == 'importing' else 'image.update',
