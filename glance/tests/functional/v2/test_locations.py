@@ -14,6 +14,8 @@ import signal
 import threading
 import uuid
 
+import requests
+
 from glance.tests.functional.data import test_data_path
 from glance.tests.functional import engines
 from glance.tests.functional.image_import import base
@@ -321,6 +323,49 @@ class TestLocationsOff(LocationTest):
         self.assertEqual(data, self.download(image['id']).content)
         self.add_location(self.create()['id'], 'file://' + self.put_in_store(data),
                           roles='reader', expect=403)
+
+
+class TestWithoutSecureHash(LocationTest):
+    """do_secure_hash off: active at once with the caller's hashes, nothing read."""
+
+    server_kwargs = {'common_conf': {'DEFAULT': {'do_secure_hash': 'false'}}}
+
+    def test_active_at_once_and_verified_only_against_what_was_given(self):
+        data = os.urandom(MiB)
+        image = self.create()
+        self.add_location(image['id'], 'file://' + self.put_in_store(data),
+                          os_hash_algo='sha512', os_hash_value=hashlib.sha512(data).hexdigest())
+        task = self.image_tasks(image['id'])[0]
+        self.assertEqual(('success', 'do_secure_hash is off: the data was not read'),
+                         (task['status'], task['message']))
+        shown = self.show(image['id'])
+        self.assertEqual(('active', None, hashlib.sha512(data).hexdigest()),
+                         (shown['status'], shown['checksum'], shown['os_hash_value']))
+        self.assertEqual(data, self.download(image['id']).content)  # checked as it streams
+
+        lying = self.create()
+        self.add_location(lying['id'], 'file://' + self.put_in_store(data),
+                          os_hash_algo='sha512', os_hash_value=hashlib.sha512(b'').hexdigest())
+        self.assertEqual('active', self.show(lying['id'])['status'])
+        # glance-stream never hands out bytes that do not match as a clean 200: the
+        # transfer is cut before its last chunk
+        try:
+            resp = self.session.get(self.servers.api_url + '/v2/images/%s/file'
+                                    % lying['id'], headers=self.headers(), stream=True)
+            received = (b''.join(resp.iter_content(MiB)) if resp.status_code == 200
+                        else None)
+        except requests.exceptions.RequestException:
+            received = None
+        self.assertIsNone(received)
+        self.assertTrue(test_data_path.wait_for(
+            lambda: 'Image %s data is corrupt' % lying['id'] in self.servers.stream.log(),
+            10))
+
+        bare = self.create()
+        self.add_location(bare['id'], 'file://' + self.put_in_store(data))
+        shown = self.show(bare['id'])
+        self.assertEqual(('active', None), (shown['status'], shown['os_hash_value']))
+        self.assertEqual(data, self.download(bare['id']).content)
 
 
 class _StallingSource:
