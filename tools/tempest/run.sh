@@ -20,7 +20,8 @@
 #
 # Environment: TEMPEST_DIR (all state) [/tmp/glance-tempest], TEMPEST_KEYSTONE_PORT [5055],
 #   TEMPEST_GLANCE_PORT [9393] (glance-stream takes the next port), TEMPEST_VERSION (PyPI)
-#   [newest], TEMPEST_VENV [$TEMPEST_DIR/tempest-venv], TEMPEST_CONCURRENCY [2].
+#   [newest], TEMPEST_VENV [$TEMPEST_DIR/tempest-venv], TEMPEST_CONCURRENCY [2],
+#   TEMPEST_DO_SECURE_HASH [true] (glance's do_secure_hash, and tempest's view of it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
@@ -92,6 +93,7 @@ log_file = $dir/$1.log
 enabled_backends = local:file, second:file, web:http
 public_endpoint = http://127.0.0.1:$api_port
 show_multiple_locations = true
+do_secure_hash = ${TEMPEST_DO_SECURE_HASH:-true}
 
 [paste_deploy]
 flavor = keystone
@@ -222,7 +224,7 @@ os_glance_reserved = true
 store_weight_enabled = true
 manage_locations = true
 http_store_enabled = true
-do_secure_hash = true
+do_secure_hash = ${TEMPEST_DO_SECURE_HASH:-true}
 
 [enforce_scope]
 glance = true
