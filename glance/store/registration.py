@@ -15,7 +15,7 @@ one of the configured stores keeps images:
 * rbd: ``rbd://<fsid>/<the store's pool>/<image>/<snapshot>``;
 * http: an http(s) URL. Whether glance-api may reach its host (the web-download rules:
   public addresses only) is checked by the caller, glance.image.locations, before this;
-* cinder: what the cinder driver accepts (it checks the volume with the caller's token).
+* cinder: what the cinder driver accepts (``cinder://<volume id>``), sized through Cinder.
 
 glance_store then parses the URL for that store (its own validation) and gives the object's
 size, which also proves that the object exists. Whether the object already belongs to
