@@ -23,6 +23,7 @@ from glance.image import import_plugins
 from glance.image import imports
 from glance.image import inspection
 from glance.image import keystone_limits
+from glance.image import location_hash
 from glance.image import property_protections
 from glance.image import quota
 from glance.image import recovery
@@ -57,7 +58,7 @@ def list_api_opts():
                   staging.list_opts(), task_runner.list_opts(), web_fetch.list_opts(),
                   import_plugins.list_opts(), glance_download.list_opts(),
                   notifier.list_opts(), keystone_limits.list_opts(), http.list_opts(),
-                  audit.list_opts())
+                  audit.list_opts(), location_hash.list_opts())
 
 
 def list_stream_opts():

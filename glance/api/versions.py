@@ -19,8 +19,7 @@ LOG = logging.getLogger(__name__)
 
 # The Images API v2 minor versions this server implements, and what each adds (from
 # upstream's API reference). A version is advertised only when its features are here:
-# glance/tests/functional/v2/test_versions.py walks them on a running server. 2.16 and
-# later (new location APIs, ...) are not implemented, so not advertised.
+# glance/tests/functional/v2/test_versions.py walks them on a running server.
 VERSION_FEATURES = {
     0: 'images, image data, tags, schemas',
     1: 'image members',
@@ -39,6 +38,10 @@ VERSION_FEATURES = {
     13: 'GET /v2/info/usage',
     14: 'the cache API (/v2/cache)',
     15: 'GET /v2/info/stores/detail',
+    16: 'images queued with PUT /v2/cache/{image_id} are cached by the server itself (no '
+        'separate prefetcher to run)',
+    17: 'POST and GET /v2/images/{image_id}/locations (data registered by location, hashed '
+        'in the background)',
 }
 MINOR_VERSIONS = sorted(VERSION_FEATURES)
 CURRENT_MINOR = MINOR_VERSIONS[-1]

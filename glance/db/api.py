@@ -338,14 +338,19 @@ def image_get(image_id, show_deleted=False):
 
 
 @_retry
-def image_update(image_id, values, properties=None, tags=None, from_state=None):
+def image_update(image_id, values, properties=None, tags=None, from_state=None, pieces=None):
     """Update columns; replace all ``properties``/``tags`` when given.
 
     ``from_state``, when given, is the status the image must still have (compare-and-set
-    for status transitions); otherwise Conflict.
+    for status transitions); otherwise Conflict. ``pieces``, a piece map's ``as_values()``,
+    is recorded in the same transaction (the hashes of a registered location).
     """
     values = dict(values)
     with _session(write=True) as session:
+        if pieces is not None:
+            session.execute(sa.delete(_PIECES).where(_PIECES.c.image_id == image_id))
+            session.execute(sa.insert(_PIECES).values(image_id=image_id,
+                                                      created_at=models.now(), **pieces))
         image = _get_image(session, image_id)
         if from_state is not None and image.status != from_state:
             raise exception.Conflict('Image %s is %s, not %s.'
@@ -455,14 +460,16 @@ def image_usage(owner, statuses):
 
 @_retry
 def image_activate(image_id, values, location, pieces=None, from_state='saving',
-                   properties=None):
+                   properties=None, status='active'):
     """Finish an upload in one transaction: record the location, set the image active.
 
     ``pieces`` is the piece map to record with it (glance.common.pieces.PieceMap's
     ``as_values()``). ``properties`` (name to value, None to remove) are changed with it
-    (an import's os_glance_* bookkeeping).
+    (an import's os_glance_* bookkeeping). ``status`` is the image's new status: active,
+    or importing for a registered location whose data is still being verified.
 
-    Conflict if the image is no longer ``from_state`` (deleted or reset meanwhile).
+    Conflict if the image is no longer ``from_state`` (deleted or reset meanwhile). Returns
+    the image; its new location is the last of its ``locations``.
     """
     with _session(write=True) as session:
         if pieces is not None:
@@ -476,7 +483,7 @@ def image_activate(image_id, values, location, pieces=None, from_state='saving',
         _change_properties(image, properties or {})
         for key, value in values.items():
             setattr(image, key, value)
-        image.status = 'active'
+        image.status = status
         image.upload_holder = None
         image.upload_heartbeat_at = None
         image.updated_at = models.now()
@@ -588,6 +595,58 @@ def image_location_set_status(location_id, status):
             loc.deleted_at = models.now() if status != 'active' else None
 
 
+def image_location_users(url, exclude_image_id=None):
+    """Ids of the images (deleted or not) with a location on ``url`` whose data may live.
+
+    That is, a location not yet ``deleted``: data pending deletion still belongs to the
+    image that had it.
+    """
+    with _session() as session:
+        query = sa.select(_LOCS.c.image_id).where(_LOCS.c.value == url,
+                                                  _LOCS.c.status != 'deleted')
+        if exclude_image_id is not None:
+            query = query.where(_LOCS.c.image_id != exclude_image_id)
+        return sorted({row.image_id for row in session.execute(query.distinct())})
+
+
+@_retry
+def image_location_update_metadata(image_id, metadata_by_id):
+    """Replace the metadata of some live locations of an image ({location id: metadata})."""
+    with _session(write=True) as session:
+        image = _get_image(session, image_id)
+        for loc in image.locations:
+            if loc.id in metadata_by_id and loc.status == 'active':
+                loc.meta_data = jsonutils.dumps(metadata_by_id[loc.id])
+        image.updated_at = models.now()
+        session.flush()
+        return _image_dict(image)
+
+
+@_retry
+def image_drop_location(image_id, location_id, from_state, values):
+    """Mark one location deleted and change the image's columns, in one transaction.
+
+    The data stays where it is (the caller decides about it). Conflict if the image is
+    no longer ``from_state``.
+    """
+    with _session(write=True) as session:
+        image = _get_image(session, image_id)
+        if image.status != from_state:
+            raise exception.Conflict('Image %s is %s, not %s.'
+                                     % (image_id, image.status, from_state))
+        now = models.now()
+        for loc in image.locations:
+            if loc.id == location_id:
+                loc.status = 'deleted'
+                loc.deleted = True
+                loc.deleted_at = now
+        for key, value in values.items():
+            setattr(image, key, value)
+        image.updated_at = now
+        session.flush()
+        return _image_dict(image)
+
+
 def image_locations_by_status(status, deleted_before=None):
     """Locations in ``status`` (e.g. pending_delete for the scrubber), with image ids."""
     with _session() as session:
@@ -690,11 +749,11 @@ def task_get(task_id):
 
 
 @_retry
-def task_update(task_id, values, from_status=None):
+def task_update(task_id, values, from_status=None, from_holder=None):
     """Update a task's columns; ``from_status`` (one status or a tuple) is compare-and-set.
 
-    Conflict if the task is no longer in ``from_status``: another worker (or housekeeping)
-    changed it first.
+    Conflict if the task is no longer in ``from_status`` (or, with ``from_holder``, no
+    longer held by that runner): another worker (or housekeeping) changed it first.
     """
     values = dict(values)
     for name in ('input', 'result'):
@@ -707,6 +766,8 @@ def task_update(task_id, values, from_status=None):
         if from_status is not None and task.status not in from_status:
             raise exception.Conflict('Task %s is %s, not %s.'
                                      % (task_id, task.status, ' or '.join(from_status)))
+        if from_holder is not None and task.holder != from_holder:
+            raise exception.Conflict('Task %s is no longer run by %s.' % (task_id, from_holder))
         for key, value in values.items():
             setattr(task, key, value)
         task.updated_at = models.now()

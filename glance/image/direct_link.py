@@ -187,18 +187,19 @@ def visible_locations(context, image):
 
     Shown only when ``show_image_direct_url`` / ``show_multiple_locations`` is on and the
     caller passes ``get_image_location`` (by default the same trusted callers as direct
-    links); URLs never carry credentials.
+    links); URLs never carry credentials. ``locations`` is each location's URL and
+    metadata, an empty list for an image without data, as upstream.
     """
     result = {}
-    if not (CONF.show_image_direct_url or CONF.show_multiple_locations):
+    if not (CONF.show_multiple_locations or (CONF.show_image_direct_url
+                                             and image['locations'])):
         return result
-    if not image['locations'] or not policy.check(
-            context, 'get_image_location', image_policy.image_target(context, image)):
+    if not policy.check(context, 'get_image_location',
+                        image_policy.image_target(context, image)):
         return result
-    masked = [{'url': backend.safe_url(loc['url']),
-               'metadata': {'store': loc['metadata'].get('store')}}
+    masked = [{'url': backend.safe_url(loc['url']), 'metadata': loc['metadata']}
               for loc in image['locations']]
-    if CONF.show_image_direct_url:
+    if CONF.show_image_direct_url and masked:
         result['direct_url'] = masked[0]['url']
     if CONF.show_multiple_locations:
         result['locations'] = masked

@@ -25,7 +25,7 @@ COUNTERS = {
     'scrubber_images_deleted': 'images that went from pending_delete to deleted',
     'recovered_uploads': 'uploads whose writer died: partial data removed, image queued',
     'recovered_stages': 'stages whose writer died: staged data removed, image queued',
-    'recovered_tasks': 'tasks whose worker died: failed, their import undone',
+    'recovered_tasks': 'tasks whose worker died: failed (their import undone) or resumed',
     'expired_tasks': 'tasks deleted past their expires_at',
     'staged_files_removed': 'staged files that no import would use, removed',
     'audit_runs': 'glance-manage audit runs',

@@ -126,7 +126,8 @@ def _target_stores(request, image, stores_header):
     """The stores to import into, checked (BadRequest / Conflict)."""
     held = _image_stores(image)
     if request['all_stores']:
-        stores = [s for s in CONF.enabled_backends if s not in held]
+        stores = [s for s in CONF.enabled_backends
+                  if s not in held and not backend.read_only(s)]
     elif request['stores']:
         stores = list(dict.fromkeys(request['stores']))
     elif stores_header:
@@ -142,6 +143,9 @@ def _target_stores(request, image, stores_header):
         if store in held:
             raise exception.Conflict('Image %s already has data in store %s.'
                                      % (image['id'], store))
+        if backend.read_only(store):
+            raise exception.Conflict('Store %s is read-only: its images are registered by '
+                                     'location.' % store)
     if not stores:
         raise exception.Conflict('Image %s already has data in every store.' % image['id'])
     return stores

@@ -43,3 +43,20 @@ def delete_store_copy(image, store_id):
                       'be retried', image['id'], store_id, type(e).__name__)
             continue
         db_api.image_location_set_status(location['id'], 'deleted')
+
+
+def delete_location(image, location):
+    """Delete one location of an active image that keeps others (the /locations patch).
+
+    Marked pending_delete first, then its data goes (not an http store's: Glance only
+    points at those), then it is marked deleted; a store that fails leaves it to the
+    scrubber.
+    """
+    db_api.image_location_set_status(location['id'], 'pending_delete')
+    try:
+        backend.delete(location)
+    except Exception as e:
+        LOG.error('Could not delete the data of a location of image %s now (%s); it will '
+                  'be retried', image['id'], type(e).__name__)
+        return
+    db_api.image_location_set_status(location['id'], 'deleted')

@@ -79,6 +79,18 @@ class ImagePolicy:
     def delete_from_store(self):
         self._enforce('delete_image_location')
 
+    def add_location(self):
+        self._enforce('add_image_location')
+
+    def fetch_locations(self):
+        self._enforce('fetch_image_location')
+
+    def set_location(self):
+        self._enforce('set_image_location')
+
+    def delete_location(self):
+        self._enforce('delete_image_location')
+
     def tasks(self):
         self._enforce('get_image_tasks')
 
@@ -100,7 +112,9 @@ _VERBS = {
     'get_image_direct_link': 'get a direct link to',
     'stage_image': 'stage data of', 'import_image': 'import data into',
     'copy_image': 'copy the data of', 'delete_image_location': "delete a store's copy of",
-    'get_image_tasks': 'list the tasks of',
+    'get_image_tasks': 'list the tasks of', 'add_image_location': 'add a location to',
+    'fetch_image_location': 'list the locations of',
+    'set_image_location': 'set the locations of',
 }
 
 

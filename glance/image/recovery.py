@@ -14,7 +14,8 @@ per host (glance.common.background):
 * an image in ``uploading`` whose staging process is gone goes back to ``queued`` and the
   partial staged data is removed;
 * a task whose worker is gone fails, and its import is undone (glance.image.task_runner);
-  tasks past their ``expires_at`` are deleted;
+  a location_import task (glance.image.location_hash) is resumed here instead; tasks past
+  their ``expires_at`` are deleted;
 * staged data no import will use (its image was deleted, or is neither staging nor
   importing) is removed;
 * cache evictions a glance-stream node missed are delivered again.
@@ -41,6 +42,7 @@ from glance.image import cache_coherence
 from glance.image import data
 from glance.image import housekeeping_metrics
 from glance.image import imports
+from glance.image import location_hash
 from glance.image import staging
 from glance.image import task_runner
 from glance.store import backend
@@ -66,13 +68,24 @@ CONF.register_opts(recovery_opts)
 
 
 def _pid_alive(pid):
+    """Whether process ``pid`` of this host still runs (a zombie does not).
+
+    A worker killed with its parent is re-parented to whatever reaps orphans; until that
+    happens (in a container whose first process reaps nothing: never) it is a zombie that
+    answers signal 0 but will never beat again.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            state = f.read().rsplit(')', 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != 'Z'
 
 
 def process_gone(holder, beat, stale_after, now=None):
@@ -242,10 +255,10 @@ def clean_staging(grace=600):
 
 
 def recover_tasks():
-    """Fail the tasks whose worker died (undoing their imports), delete expired tasks."""
+    """Fail (undoing their imports) or resume the tasks whose worker died; expire old ones."""
     def gone(holder, beat):
         return process_gone(holder, beat, CONF.task.stale_after)
-    recovered = task_runner.recover(imports.cleanups(), gone)
+    recovered = task_runner.recover(imports.cleanups(), gone, location_hash.resumers())
     expired = task_runner.expire()
     housekeeping_metrics.add(recovered_tasks=recovered, expired_tasks=expired)
     return recovered + expired

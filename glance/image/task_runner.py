@@ -167,8 +167,13 @@ def finish(task_id, status, result=None, message='', progress=None):
     return True
 
 
-def recover(cleanups, holder_gone):
-    """Fail the tasks whose runner is gone; ``cleanups`` maps a task type to its clean-up.
+def recover(cleanups, holder_gone, resumers=None):
+    """Fail (or resume) the tasks whose runner is gone.
+
+    ``cleanups`` maps a task type to its clean-up. ``resumers`` maps the types of tasks
+    that can start over (they keep what they need in their input, and what they do is
+    safe to do twice) to a function that runs one in this worker: such a task is taken
+    over instead of failed, and its message says so.
 
     ``holder_gone(holder, beat)`` says whether the process ``holder``, that last beat at
     ``beat``, is dead. A pending task nobody took (its worker died right after creating it)
@@ -181,6 +186,14 @@ def recover(cleanups, holder_gone):
             if (task['updated_at'] or task['created_at']) > stale:
                 continue
         elif not holder_gone(task['holder'], task['heartbeat_at']):
+            continue
+        resume = (resumers or {}).get(task['type'])
+        if resume is not None:
+            if take_over(task):
+                LOG.warning('Task %s: its runner %s is gone; resumed here', task['id'],
+                            task['holder'] or '(none took it)')
+                resume(db_api.task_get(task['id']))
+                failed += 1
             continue
         message = ('The glance-api worker running this task (%s) stopped before it '
                    'finished; what it had done was undone.'
@@ -195,6 +208,23 @@ def recover(cleanups, holder_gone):
         LOG.warning('Task %s failed: its runner %s is gone', task['id'], task['holder'])
         failed += 1
     return failed
+
+
+def take_over(task):
+    """Put a task whose runner is gone back to pending (compare-and-set on its runner).
+
+    True if this call did: two sweepers never both resume the same task.
+    """
+    message = ('Resumed: the glance-api worker running it (%s) stopped'
+               % (task['holder'] or 'none took it'))
+    try:
+        db_api.task_update(task['id'], {'status': 'pending', 'holder': None,
+                                        'heartbeat_at': None, 'progress': 0,
+                                        'message': message},
+                           from_status=task['status'], from_holder=task['holder'])
+    except (exception.Conflict, exception.TaskNotFound):
+        return False
+    return True
 
 
 def expire():

@@ -143,6 +143,23 @@ def _may_reach(host, address):
     return kind
 
 
+def size_of(url):
+    """The Content-Length of ``url``, fetched under these rules without reading the body.
+
+    For a URL registered as an image location, which glance_store will read later following
+    redirects on its own: one that redirects is refused (register where it leads), and so
+    is one whose server does not say how large it is.
+    """
+    response = open_url(url, max_redirects=0)
+    try:
+        if response.length is None:
+            raise WebDownloadRefused(reason='%s does not say how large it is (no '
+                                            'Content-Length)' % _safe(url))
+        return response.length
+    finally:
+        response.close()
+
+
 def open_checked(host, port, timeout):
     """A socket connected to an address of ``host`` that passed the address check."""
     try:
@@ -235,10 +252,12 @@ def _safe(url):
     return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, '', ''))
 
 
-def open_url(url):
+def open_url(url, max_redirects=None):
     """GET ``url``, following checked redirects; returns a Response with status 200."""
     timeout = _opts().timeout
-    for _hop in range(_opts().max_redirects + 1):
+    if max_redirects is None:
+        max_redirects = _opts().max_redirects
+    for _hop in range(max_redirects + 1):
         scheme, host, port, target = check_url(url)
         if scheme == 'https':
             connection = _CheckedHTTPSConnection(host, port, timeout=timeout,
@@ -272,7 +291,7 @@ def open_url(url):
             raise WebDownloadRefused(reason='%s answered %d %s'
                                      % (_safe(url), response.status, response.reason))
         return Response(url, connection, response)
-    raise WebDownloadRefused(reason='more than %d redirects' % _opts().max_redirects)
+    raise WebDownloadRefused(reason='more than %d redirects' % max_redirects)
 
 
 def list_opts():

@@ -17,6 +17,10 @@ _VISIBLE_TO_MEMBER = ("role:member and (project_id:%(project_id)s or "
                       "project_id:%(member_id)s or 'community':%(visibility)s or "
                       "'public':%(visibility)s or 'shared':%(visibility)s)")
 
+# As upstream: the service user (Nova, Cinder, acting for the image owner with a service
+# token) or a member of the image's project.
+SERVICE_OR_PROJECT_MEMBER = 'rule:service_api or (%s)' % base.PROJECT_MEMBER
+
 ADMIN_OR_READER_OF_IMAGE = 'rule:context_is_admin or (%s)' % _VISIBLE_TO_READER
 ADMIN_OR_MEMBER_OF_IMAGE = 'rule:context_is_admin or (%s)' % _VISIBLE_TO_MEMBER
 
@@ -72,6 +76,25 @@ rules = [
                     'always removed).',
         operations=[{'path': '/v2/images/{image_id}', 'method': 'GET'},
                     {'path': '/v2/images', 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        name='set_image_location', check_str=base.ADMIN_OR_PROJECT_MEMBER,
+        scope_types=['project'],
+        description='Add a location to an image, or change the metadata of its locations, '
+                    'with the /locations JSON patch (only with show_multiple_locations). The '
+                    'URL must name an object of a configured store.',
+        operations=[{'path': '/v2/images/{image_id}', 'method': 'PATCH'}]),
+    policy.DocumentedRuleDefault(
+        name='add_image_location', check_str=SERVICE_OR_PROJECT_MEMBER,
+        scope_types=['project'],
+        description='Register the data of a queued image by location (API 2.17), as Nova '
+                    'and Cinder do on Ceph. The URL must name an object of a configured '
+                    'store that holds no other image\'s data.',
+        operations=[{'path': '/v2/images/{image_id}/locations', 'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        name='fetch_image_location', check_str=base.SERVICE,
+        scope_types=['project'],
+        description='List the locations of an image (API 2.17; credentials removed).',
+        operations=[{'path': '/v2/images/{image_id}/locations', 'method': 'GET'}]),
     policy.DocumentedRuleDefault(
         name='upload_image', check_str=base.ADMIN_OR_PROJECT_MEMBER,
         scope_types=['project'], description='Upload the data of an image.',

@@ -56,8 +56,10 @@ rules = [
     policy.DocumentedRuleDefault(
         name='delete_image_location', check_str=base.ADMIN, scope_types=['project'],
         description='Delete the copy of an image\'s data in one store (the image keeps its '
-                    'other copies).',
-        operations=[{'path': '/v2/stores/{store_id}/{image_id}', 'method': 'DELETE'}]),
+                    'other copies), or remove one location of an image with the '
+                    '/locations JSON patch (show_multiple_locations); never the last one.',
+        operations=[{'path': '/v2/stores/{store_id}/{image_id}', 'method': 'DELETE'},
+                    {'path': '/v2/images/{image_id}', 'method': 'PATCH'}]),
     policy.DocumentedRuleDefault(
         name='get_usage', check_str=base.ADMIN_OR_PROJECT_READER, scope_types=['project'],
         description='See the project\'s image quotas and how much of them it uses.',

@@ -86,9 +86,18 @@ def backend_type(name):
 
 
 def check_backend(name):
+    """The name of a store data may be written to (BadRequest if it cannot be)."""
     if name not in CONF.enabled_backends:
         raise exception.BadRequest('Store %s is not available on this node.' % name)
+    if read_only(name):
+        raise exception.BadRequest('Store %s is read-only: its images are registered by '
+                                   'location.' % name)
     return name
+
+
+def read_only(name):
+    """Whether Glance only reads this store (http): nothing is uploaded or imported there."""
+    return backend_type(name) == 'http'
 
 
 def store_weight(name):
@@ -160,6 +169,8 @@ def stores_info():
             entry['description'] = description
         if name == default_backend():
             entry['default'] = True
+        if read_only(name):
+            entry['read-only'] = 'true'  # as upstream (a string): clients skip it for imports
         stores.append(entry)
     return {'stores': stores}
 
@@ -340,10 +351,23 @@ def delete(location, context=None):
     """Delete the data at a location; a location already gone counts as deleted."""
     configure()
     backend = location['metadata'].get('store')
+    if not owns_data(backend):
+        LOG.info('Data of a location of store %s is not Glance\'s to delete: left there',
+                 backend)
+        return
     try:
         multi_backend.delete(location['url'], backend, context=context)
     except store_exc.NotFound:
         LOG.info('Data of a location of store %s was already gone', backend)
+
+
+def owns_data(name):
+    """Whether Glance deletes the data of this store's locations.
+
+    Not of a read-only store: its locations point at someone else's web server, which
+    glance_store can only read (its delete raises).
+    """
+    return not read_only(name)
 
 
 def safe_url(url):

@@ -8,13 +8,20 @@
 #
 # Keystone comes from tools/test-services (its own state, port 5055); glance-api (9393) and
 # glance-stream (9394) run this checkout in the keystone flavor, with SQLite, two weighted
-# file stores and the cache on; a loopback HTTP server (9399) serves the images tempest's
-# web-download tests import. Ends with tempest's own summary and one line "N passed, N failed, N
+# file stores, an http store ("web", read-only) and the cache on; a loopback HTTP server
+# (9399) serves the images tempest's web-download tests import and its location tests
+# register. Locations are editable (show_multiple_locations) and, as tempest assumes
+# upstream's defaults, get_image_location lets the image's project readers see them.
+# Two failures are expected: {,Multistore}LocationImportTest's
+# test_add_location_for_image_with_do_secure_hash_true ends by asserting that an image whose
+# location failed its hash check still lists the http store in "stores", which is upstream's
+# bug 2076648 (the failed location stays); here the failed location is dropped. Ends with tempest's own summary and one line "N passed, N failed, N
 # skipped". Takes about ten minutes on two cores.
 #
 # Environment: TEMPEST_DIR (all state) [/tmp/glance-tempest], TEMPEST_KEYSTONE_PORT [5055],
 #   TEMPEST_GLANCE_PORT [9393] (glance-stream takes the next port), TEMPEST_VERSION (PyPI)
-#   [newest], TEMPEST_VENV [$TEMPEST_DIR/tempest-venv], TEMPEST_CONCURRENCY [2].
+#   [newest], TEMPEST_VENV [$TEMPEST_DIR/tempest-venv], TEMPEST_CONCURRENCY [2],
+#   TEMPEST_DO_SECURE_HASH [true] (glance's do_secure_hash, and tempest's view of it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
@@ -83,8 +90,10 @@ bind_host = 127.0.0.1
 bind_port = $2
 workers = 2
 log_file = $dir/$1.log
-enabled_backends = local:file, second:file
+enabled_backends = local:file, second:file, web:http
 public_endpoint = http://127.0.0.1:$api_port
+show_multiple_locations = true
+do_secure_hash = ${TEMPEST_DO_SECURE_HASH:-true}
 
 [paste_deploy]
 flavor = keystone
@@ -105,6 +114,10 @@ weight = 100
 filesystem_store_datadir = $dir/images2
 store_description = The second file store
 weight = 50
+
+[web]
+store_description = Images registered by http location
+weight = 10
 
 [os_glance_staging_store]
 filesystem_store_datadir = $dir/staging
@@ -133,12 +146,17 @@ service_token_roles_required = true
 [oslo_policy]
 enforce_scope = true
 enforce_new_defaults = true
+policy_file = $dir/policy.yaml
 
 [import_filtering_opts]
 allowed_private_hosts = 127.0.0.1
 allowed_ports = 80,443,$http_port
 CONF
 }
+# upstream's default for get_image_location (this project's: admins and service users)
+cat >"$dir/policy.yaml" <<'POLICY'
+"get_image_location": "rule:context_is_admin or (role:reader and project_id:%(project_id)s)"
+POLICY
 write_conf glance-api "$api_port"
 write_conf glance-stream "$stream_port"
 .venv/bin/glance-manage --config-file "$dir/glance-api.conf" db sync >"$dir/db-sync.log" 2>&1 ||
@@ -204,6 +222,9 @@ http_qcow2_image = http://127.0.0.1:$http_port/image.qcow2
 import_image = true
 os_glance_reserved = true
 store_weight_enabled = true
+manage_locations = true
+http_store_enabled = true
+do_secure_hash = ${TEMPEST_DO_SECURE_HASH:-true}
 
 [enforce_scope]
 glance = true

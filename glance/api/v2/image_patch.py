@@ -4,7 +4,10 @@ Two media types, as upstream: ``application/openstack-images-v2.1-json-patch`` (
 operations ``{"op": "replace", "path": "/name", "value": ...}``) and the older
 ``application/openstack-images-v2.0-json-patch`` (``{"replace": "/name", "value": ...}``).
 Only add, remove and replace exist; paths are one level deep (``/tags`` replaces the whole
-list). ``apply`` works on a copy: a patch is applied entirely or not at all.
+list), except for locations, as upstream: ``/locations`` (the whole list), ``/locations/-``
+(add at the end) and ``/locations/N`` (remove). ``apply`` works on a copy: a patch is
+applied entirely or not at all. Location changes are not applied here: ``split`` hands them
+to glance.image.location_changes, which checks them all before it changes anything.
 """
 
 import copy
@@ -17,15 +20,36 @@ MEDIA_TYPES = ('application/openstack-images-v2.1-json-patch',
 OPS = ('add', 'remove', 'replace')
 
 
+def _location_index(path, index):
+    if index == '-':
+        return index
+    if index.isdigit() and (index == '0' or not index.startswith('0')):
+        return int(index)
+    raise exception.InvalidJsonPatchPath(
+        path=path, explanation='a location is "-" or its position, a number')
+
+
 def _decode_path(path, op):
+    """(name, index): index is None but for /locations/- and /locations/N."""
     if not isinstance(path, str) or not path.startswith('/'):
         raise exception.InvalidJsonPatchPath(path=path, explanation="it must start with '/'")
     parts = path[1:].split('/')
+    if parts[0] == 'locations':
+        if len(parts) == 1:
+            if op != 'replace':
+                raise exception.InvalidJsonPatchPath(
+                    path=path, explanation='add to /locations/- and remove /locations/N; '
+                                           'only replace takes the whole list')
+            return 'locations', None
+        if len(parts) == 2 and op != 'replace':
+            return 'locations', _location_index(path, parts[1])
+        raise exception.InvalidJsonPatchPath(
+            path=path, explanation='locations are replaced as a whole list')
     if len(parts) != 1 or not parts[0]:
         raise exception.InvalidJsonPatchPath(
             path=path, explanation='only top-level properties can be changed')
     # RFC 6901 escapes
-    return parts[0].replace('~1', '/').replace('~0', '~')
+    return parts[0].replace('~1', '/').replace('~0', '~'), None
 
 
 def parse(body, media_type):
@@ -51,7 +75,10 @@ def parse(body, media_type):
                                            % ', '.join(OPS))
             op = ops[0]
             path = raw[op]
-        change = {'op': op, 'name': _decode_path(path, op)}
+        name, index = _decode_path(path, op)
+        change = {'op': op, 'name': name}
+        if name == 'locations':
+            change['index'] = index
         if op in ('add', 'replace'):
             if 'value' not in raw:
                 raise exception.BadRequest('Operation "%s" needs a "value".' % op)
@@ -69,9 +96,9 @@ def apply(flat_image, changes):
     image = copy.deepcopy(flat_image)
     for change in changes:
         name, op = change['name'], change['op']
-        image_schema.check_property_name(name)
         if name == 'locations':
-            raise exception.Forbidden('Image locations cannot be changed through this API.')
+            continue  # see split()
+        image_schema.check_property_name(name)
         core = name in image_schema.CORE_WRITABLE
         if op == 'remove':
             if core:
@@ -85,3 +112,9 @@ def apply(flat_image, changes):
         else:
             image[name] = change['value']
     return image
+
+
+def split(changes):
+    """(location changes, the others): the two are applied by different services."""
+    return ([c for c in changes if c['name'] == 'locations'],
+            [c for c in changes if c['name'] != 'locations'])

@@ -15,6 +15,8 @@ from glance.api.v2 import image_view
 from glance.api.v2 import list_params
 from glance.common import exception
 from glance.image import imports
+from glance.image import location_changes as location_changes_service
+from glance.image import property_protections
 from glance.image import service
 
 CONF = cfg.CONF
@@ -33,6 +35,23 @@ class ImagesController:
         return service.get(req.context, image_id)
 
     def update(self, req, image_id, changes):
+        location_changes, changes = image_patch.split(changes)
+        if location_changes and not changes:
+            changed = location_changes_service.patch(req.context, image_id,
+                                                     location_changes)
+            return service.get(req.context, image_id) if changed is None else \
+                property_protections.shown(req.context, changed)
+        if location_changes:
+            # every location change is checked before the other changes are saved (as a
+            # whole), and done after them
+            planned = location_changes_service.plan(req.context, image_id, location_changes)
+            service.update(req.context, image_id, self._applier(changes))
+            location_changes_service.apply(planned)
+            return service.get(req.context, image_id)
+        return service.update(req.context, image_id, self._applier(changes))
+
+    @staticmethod
+    def _applier(changes):
         def apply_changes(image):
             new = image_patch.apply(image_view.flat(image), changes)
             candidate = dict(image_view.show(image))
@@ -41,7 +60,7 @@ class ImagesController:
             candidate.update(new)
             image_schema.validate(candidate)
             return new
-        return service.update(req.context, image_id, apply_changes)
+        return apply_changes
 
     def delete(self, req, image_id):
         service.delete(req.context, image_id)

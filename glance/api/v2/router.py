@@ -7,6 +7,7 @@ from glance.api.v2 import image_actions
 from glance.api.v2 import image_data
 from glance.api.v2 import image_direct_link
 from glance.api.v2 import image_import
+from glance.api.v2 import image_locations
 from glance.api.v2 import image_members
 from glance.api.v2 import image_tags
 from glance.api.v2 import images
@@ -54,6 +55,10 @@ class API:
                        'DELETE')
         router.connect('/v2/images/{image_id}/direct-link', image_direct_link.create_resource(),
                        'show', 'GET')
+
+        locations_resource = image_locations.create_resource()
+        router.connect('/v2/images/{image_id}/locations', locations_resource, 'create', 'POST')
+        router.connect('/v2/images/{image_id}/locations', locations_resource, 'index', 'GET')
 
         import_resource = image_import.create_resource()
         router.connect('/v2/images/{image_id}/stage', import_resource, 'stage', 'PUT')

@@ -44,6 +44,33 @@ def database_url(engine):
     return admin_url.rsplit('/', 1)[0] + '/' + name, drop
 
 
+class FreshDatabase:
+    """A FunctionalTest mixin: the class's servers on a fresh database of its ``engine``.
+
+    The class sets its ``server_kwargs`` before this ``setUpClass`` runs; the database is
+    dropped once the servers have stopped.
+    """
+
+    engine = 'sqlite'
+
+    @classmethod
+    def setUpClass(cls):
+        url, cls._drop_database = database_url(cls.engine)
+        cls.server_kwargs = dict(cls.server_kwargs, connection=url)
+        try:
+            super().setUpClass()
+        except Exception:
+            cls._drop_database()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls._drop_database()
+
+
 def on_every_engine(cls):
     """Add PostgreSQL and MySQL variants of a FunctionalTest class (``engine`` attribute)."""
     import sys

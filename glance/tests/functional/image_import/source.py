@@ -57,7 +57,10 @@ class Source:
                     self.send_response(200)
                     self.send_header('Content-Length', str(len(body)))
                     self.end_headers()
-                    self.wfile.write(body)
+                    try:
+                        self.wfile.write(body)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass  # a client that wanted only the headers (a size)
                 elif path.startswith('/stall/') and path[7:] in source.bodies:
                     body = source.bodies[path[7:]]
                     self.send_response(200)

@@ -39,14 +39,6 @@ class TestImportWithClients(test_clients.ClientTest):
         super().tearDownClass()
         cls.source.stop()
 
-    def glance_json(self, *args):
-        rows = {}
-        for line in self.glance(*args).stdout.splitlines():
-            parts = [p.strip() for p in line.split('|')]
-            if len(parts) == 4 and parts[1] and parts[1] != 'Property':
-                rows[parts[1]] = parts[2]
-        return rows
-
     def wait_active(self, image_id, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -15,21 +15,17 @@ ADMIN = 'admin,member,reader'
 
 
 @engines.on_every_engine
-class TestImportOnEveryEngine(base.ImportTest):
-
-    engine = 'sqlite'
+class TestImportOnEveryEngine(engines.FreshDatabase, base.ImportTest):
 
     @classmethod
     def setUpClass(cls):
-        url, cls._drop_database = engines.database_url(cls.engine)
         cls.source = source_server.Source()
-        cls.server_kwargs = {'stream': False, 'connection': url, 'api_conf': {
+        cls.server_kwargs = {'stream': False, 'api_conf': {
             'import_filtering_opts': {'allowed_ports': '',
                                       'allowed_private_hosts': 'localhost'}}}
         try:
             super().setUpClass()
         except Exception:
-            cls._drop_database()
             cls.source.stop()
             raise
 
@@ -38,7 +34,6 @@ class TestImportOnEveryEngine(base.ImportTest):
         try:
             super().tearDownClass()
         finally:
-            cls._drop_database()
             cls.source.stop()
 
     def test_stage_import_and_the_tasks(self):

@@ -68,6 +68,15 @@ class ClientTest(base.FunctionalTest):
         return self.run_cli([os.path.join(BIN, 'openstack')] + self.openstack_auth() +
                             list(args), close_stdin=False, **kwargs)
 
+    def glance_json(self, *args):
+        """glance's Property/Value table as a dict (a long value's first line only)."""
+        rows = {}
+        for line in self.glance(*args).stdout.splitlines():
+            parts = [p.strip() for p in line.split('|')]
+            if len(parts) == 4 and parts[1] and parts[1] != 'Property':
+                rows[parts[1]] = parts[2]
+        return rows
+
     def openstack_json(self, *args):
         return json.loads(self.openstack(*(list(args) + ['-f', 'json'])).stdout)
 
@@ -75,13 +84,7 @@ class ClientTest(base.FunctionalTest):
 class TestGlanceClient(ClientTest):
 
     def _show(self, image_id):
-        out = self.glance('image-show', image_id).stdout
-        rows = {}
-        for line in out.splitlines():
-            parts = [p.strip() for p in line.split('|')]
-            if len(parts) == 4 and parts[1] and parts[1] != 'Property':
-                rows[parts[1]] = parts[2]
-        return rows
+        return self.glance_json('image-show', image_id)
 
     def test_image_lifecycle(self):
         out = self.glance('image-create', '--name', 'gc-image', '--disk-format', 'raw',

@@ -22,27 +22,10 @@ BIG_BIGINT = 2 ** 63       # one beyond size (BIGINT)
 
 
 @engines.on_every_engine
-class TestInputValidation(base.FunctionalTest):
+class TestInputValidation(engines.FreshDatabase, base.FunctionalTest):
 
-    engine = 'sqlite'
     shared_servers = True
-
-    @classmethod
-    def setUpClass(cls):
-        url, cls._drop_database = engines.database_url(cls.engine)
-        cls.server_kwargs = {'stream': False, 'connection': url}
-        try:
-            super().setUpClass()
-        except Exception:
-            cls._drop_database()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls._drop_database()
+    server_kwargs = {'stream': False}
 
     def setUp(self):
         super().setUp()

@@ -6,11 +6,14 @@ probe's version is advertised: a version cannot be added to glance/api/versions.
 its feature working, nor a feature probed here without its version being advertised.
 """
 
+import hashlib
 import os
+import uuid
 
 import glanceclient
 
 from glance.api import versions
+from glance.tests.functional.data import test_data_path
 from glance.tests.functional.image_import import base
 
 ADMIN = 'admin,member,reader'
@@ -134,6 +137,32 @@ class TestVersionsFollowFeatures(base.ImportTest):
     def probe_15(self):
         stores = self.call('GET', '/v2/info/stores/detail', 200).json()['stores']
         self.assertEqual({'fast', 'cheap'}, {s['id'] for s in stores})
+
+    def probe_16(self):
+        image = self.active_image()
+        self.call('PUT', '/v2/cache/%s' % image['id'], 202)
+
+        def cached():
+            listed = self.call('GET', '/v2/cache', 200).json()['cached_images']
+            return image['id'] in [c['image_id'] for c in listed]
+        self.assertTrue(test_data_path.wait_for(cached, 30), 'never cached')
+
+    def probe_17(self):
+        data = os.urandom(4096)
+        path = os.path.join(self.servers.state, 'stores', 'fast', 'registered-%s'
+                            % uuid.uuid4().hex)
+        with open(path, 'wb') as f:
+            f.write(data)
+        image = self.create()
+        self.call('POST', '/v2/images/%s/locations' % image['id'], 202,
+                  json={'url': 'file://' + path})
+        self.assertEqual('success', self.wait_task(image['id'])['status'])
+        shown = self.show(image['id'])
+        self.assertEqual(('active', hashlib.sha512(data).hexdigest()),
+                         (shown['status'], shown['os_hash_value']))
+        locations = self.call('GET', '/v2/images/%s/locations' % image['id'], 200,
+                              roles='service').json()
+        self.assertEqual(['file://' + path], [loc['url'] for loc in locations])
 
     def test_every_advertised_version_has_its_features_and_no_more(self):
         body = self.call('GET', '/versions', 200).json()

@@ -1,4 +1,4 @@
-"""Tasks and the import lock in the db api, on SQLite, PostgreSQL and MariaDB."""
+"""Tasks, the import lock and task take-over, on SQLite, PostgreSQL and MariaDB."""
 
 import datetime
 import uuid
@@ -6,6 +6,7 @@ import uuid
 from glance.common import exception
 from glance.db import api as db_api
 from glance.db import models
+from glance.image import task_runner
 from glance.tests.unit.db import base
 
 
@@ -106,3 +107,36 @@ class TestImportLock(base.DbTestCase):
         self.assertEqual({'keep': 'me', 'os_glance_failed_import': ''}, active['properties'])
         self.assertRaises(exception.Conflict, db_api.image_activate, image_id, {},
                           {'url': 'file:///y', 'metadata': {}}, from_state='importing')
+
+
+@base.on_every_engine
+class TestTaskTakeOver(base.DbTestCase):
+    """A resumable task whose runner died is taken over by exactly one sweeper."""
+
+    def test_take_over_is_a_compare_and_set_on_the_runner(self):
+        task = db_api.task_create(_task(type='location_import'))
+        running = db_api.task_update(task['id'], {'status': 'processing', 'holder': 'h:1:b'},
+                                     from_status='pending')
+        self.assertTrue(task_runner.take_over(running))
+        self.assertFalse(task_runner.take_over(running))  # a second sweeper's stale view
+        got = db_api.task_get(task['id'])
+        self.assertEqual(('pending', None), (got['status'], got['holder']))
+        self.assertIn('Resumed', got['message'])
+        self.assertRaises(exception.Conflict, db_api.task_update, task['id'], {},
+                          from_status='pending', from_holder='h:1:b')
+
+    def test_recover_resumes_what_it_can_and_fails_the_rest(self):
+        resumable = db_api.task_create(_task(type='location_import'))
+        other = db_api.task_create(_task())
+        for task in (resumable, other):
+            db_api.task_update(task['id'], {'status': 'processing', 'holder': 'gone:1:b',
+                                            'heartbeat_at': models.now()})
+        resumed, cleaned = [], []
+        count = task_runner.recover({'api_image_import': lambda t, m: cleaned.append(t['id'])},
+                                    lambda holder, beat: True,
+                                    {'location_import': lambda t: resumed.append(t)})
+        self.assertEqual(2, count)
+        self.assertEqual([(resumable['id'], 'pending')],
+                         [(t['id'], t['status']) for t in resumed])
+        self.assertEqual([other['id']], cleaned)
+        self.assertEqual('failure', db_api.task_get(other['id'])['status'])
