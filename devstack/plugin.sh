@@ -165,8 +165,9 @@ function cleanup_glance {
 
 if is_service_enabled g-api g-stream; then
     if [[ $1 == stack && $2 == test-config ]] && is_service_enabled tempest; then
-        # The Images API v2 without interoperable import or location editing.
-        iniset "$TEMPEST_CONFIG" image-feature-enabled import_image False
+        # Interoperable import is on (glance-direct stages under state_path on this
+        # host); location editing is not, as show_multiple_locations is left off.
+        iniset "$TEMPEST_CONFIG" image-feature-enabled import_image True
         iniset "$TEMPEST_CONFIG" image-feature-enabled manage_locations False
     elif [[ $1 == clean ]]; then
         cleanup_glance

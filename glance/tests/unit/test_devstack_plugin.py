@@ -158,11 +158,13 @@ class TestDevstackPlugin(testtools.TestCase):
         self.assertEqual('/opt/stack/data/glance/cache', stream_conf[('cache', 'directory')])
         self.assertEqual(api[('stream', 'ticket_key')], stream_conf[('stream', 'ticket_key')])
         self.assertNotIn(('oslo_middleware', 'enable_proxy_headers_parsing'), api)
-        # the clean phase removes what init made; tempest is told what the API lacks
+        # the clean phase removes what init made; tempest is told what the API has
         self.assertIn('sudo rm -rf /opt/stack/data/glance/images /opt/stack/data/glance/cache '
                       '/opt/stack/data/glance', calls)
         self.assertIn('iniset /opt/stack/tempest/etc/tempest.conf image-feature-enabled '
-                      'import_image False', calls)
+                      'import_image True', calls)
+        self.assertIn('iniset /opt/stack/tempest/etc/tempest.conf image-feature-enabled '
+                      'manage_locations False', calls)
 
     def test_rabbit_turns_notifications_on_in_both_servers(self):
         _, calls = self._stack(ENABLED_SERVICES='key,mysql,rabbit,g-api')
