@@ -7,6 +7,7 @@ HTTP with real clients.
 """
 
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -26,10 +27,68 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..')
 ETC = os.path.join(ROOT, 'etc')
 
 
+# Ports servers under test listen on: below the kernel's ephemeral range (32768 and up on
+# Linux), so that no outgoing connection and no bind to port 0 (by a test's own helper
+# server, or by another program) takes one, and above the test services' fixed ports.
+PORT_RANGE = (20000, 32000)
+PORTS_DIR = os.path.join(tempfile.gettempdir(), 'glance-test-ports')
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reserve(port):
+    """Reserve ``port`` for this process with a file named after it; True if it did.
+
+    The file holds the pid: a reservation whose process is gone is taken over. A port stays
+    reserved while its test process lives, so no other test, in this worker, in another
+    worker or in another suite on the machine, binds it, however its servers restart.
+    """
+    path = os.path.join(PORTS_DIR, str(port))
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                with open(path) as f:
+                    holder = int(f.read().strip() or 0)
+            except (OSError, ValueError):
+                holder = 0
+            if holder and (holder == os.getpid() or _pid_alive(holder)):
+                return False
+            try:
+                os.unlink(path)  # its process is gone: take it over
+            except FileNotFoundError:
+                pass
+            continue
+        with os.fdopen(fd, 'w') as f:
+            f.write(str(os.getpid()))
+        return True
+    return False
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    """A loopback port that is free now and that no other test will be given."""
+    os.makedirs(PORTS_DIR, exist_ok=True)
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randrange(*PORT_RANGE)
+        if not _reserve(port):
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(('127.0.0.1', port))  # not a test's, but another program's
+            except OSError:
+                continue
+        return port
+    raise RuntimeError('No free port in %d-%d after 1000 tries' % PORT_RANGE)
 
 
 def write_conf(path, sections):
