@@ -700,6 +700,9 @@ class Bench:
         ours.evict(ids['ours'])
         rows['ours cold'] = self.download('ours', ours_url, 1, 'download cold (1)', size,
                                           ours.pids)
+        # The fill just wrote the cache file; nginx serves a file written minutes ago. Both
+        # hit phases read a file at rest, not one whose pages are still being written back.
+        os.sync()
         rows['ours warm'] = self.download('ours', ours_url, 1, 'download warm (1)', size,
                                           ours.pids, repeat=3)
         rows['ours warm 8'] = self.download('ours', ours_url, 8, 'download warm (8)', size,
