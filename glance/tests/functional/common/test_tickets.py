@@ -59,6 +59,11 @@ class TestTickets(base.FunctionalTest):
         resp = self.session.get(resp.headers['Location'])
         self.assertEqual(200, resp.status_code)
         self.assertEqual(b'payload', resp.content)
+        # The access line is written once the response has gone: wait for it.
+        deadline = time.monotonic() + 10
+        while 'file?ticket=***' not in self.servers.stream.log() and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
         log = self.servers.stream.log()
         self.assertIn('file?ticket=***', log)
         for part in token.split('.'):
