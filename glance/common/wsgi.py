@@ -497,6 +497,12 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
 
     def setup(self):
         super().setup()
+        if self.connection.family in (socket.AF_INET, socket.AF_INET6):
+            # No Nagle: a response is written as the 16 KiB buffer fills and then its tail,
+            # and Nagle would hold a tail shorter than a segment until the client acknowledges
+            # the rest, which a client delays by up to 40 ms: every response between 16 and
+            # about 80 KiB (a page of images) took 40 ms longer than its work.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._served = 0
         self._header_timer = None
 
