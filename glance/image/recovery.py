@@ -35,6 +35,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from glance.common import exception
+from glance.common import processes
 from glance.db import api as db_api
 from glance.db import housekeeping as housekeeping_db
 from glance.db import models
@@ -67,27 +68,6 @@ recovery_opts = [
 CONF.register_opts(recovery_opts)
 
 
-def _pid_alive(pid):
-    """Whether process ``pid`` of this host still runs (a zombie does not).
-
-    A worker killed with its parent is re-parented to whatever reaps orphans; until that
-    happens (in a container whose first process reaps nothing: never) it is a zombie that
-    answers signal 0 but will never beat again.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            state = f.read().rsplit(')', 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != 'Z'
-
-
 def process_gone(holder, beat, stale_after, now=None):
     """True if the process ``holder`` ("host:pid:boot"), last heard of at ``beat``, is gone.
 
@@ -104,7 +84,7 @@ def process_gone(holder, beat, stale_after, now=None):
         return True
     if host != socket.gethostname():
         return False  # another host's process: only its silence tells
-    return boot != data.boot_id() or not _pid_alive(pid)
+    return boot != data.boot_id() or not processes.pid_alive(pid)
 
 
 def holder_gone(image, now=None):

@@ -21,6 +21,7 @@ import urllib.request
 import fixtures
 import testtools
 
+from glance.common import processes
 from glance.tests.functional import secrets_scan
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
@@ -32,16 +33,6 @@ ETC = os.path.join(ROOT, 'etc')
 # server, or by another program) takes one, and above the test services' fixed ports.
 PORT_RANGE = (20000, 32000)
 PORTS_DIR = os.path.join(tempfile.gettempdir(), 'glance-test-ports')
-
-
-def _pid_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _reserve(port):
@@ -61,7 +52,7 @@ def _reserve(port):
                     holder = int(f.read().strip() or 0)
             except (OSError, ValueError):
                 holder = 0
-            if holder and (holder == os.getpid() or _pid_alive(holder)):
+            if holder and (holder == os.getpid() or processes.pid_alive(holder)):
                 return False
             try:
                 os.unlink(path)  # its process is gone: take it over

@@ -23,6 +23,7 @@ import eventlet
 import eventlet.wsgi
 import requests
 
+from glance.common import processes
 from glance.common import stream_client as client
 from glance.tests.functional import base
 from glance.tests.functional.data import test_data_path
@@ -33,18 +34,6 @@ PIECE = MiB
 
 def _without_cache(text):
     return text.replace(' cache reader', ' reader')
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().split(')')[-1].split()[0] != 'Z'
-    except OSError:
-        return False
 
 
 class PipelineTest(test_data_path.DataTest):
@@ -356,12 +345,12 @@ class TestBackgroundWorkOncePerHost(test_data_path.DataTest):
 
             def settled():
                 runners = self._runners(server, service)
-                alive = [pid for pid in runners if _alive(pid)]
+                alive = [pid for pid in runners if processes.pid_alive(pid)]
                 return len(alive) == 1 and len(runners) >= 2
             self.assertTrue(test_data_path.wait_for(settled, 60), self._runners(server, service))
             runners = self._runners(server, service)
             self.assertNotIn(server.proc.pid, runners)  # never the supervisor parent
-            self.assertEqual(1, len([pid for pid in runners if _alive(pid)]))
+            self.assertEqual(1, len([pid for pid in runners if processes.pid_alive(pid)]))
 
 
 class TestPrefetchUnderUwsgi(PipelineTest):
