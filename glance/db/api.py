@@ -248,11 +248,14 @@ def image_create(values):
     values = dict(values)
     properties = values.pop('properties', {}) or {}
     tags = values.pop('tags', []) or []
+    if values.get('created_at') is None:
+        values['created_at'] = models.now()  # the tags carry it too
     with _session(write=True) as session:
         image = models.Image(**values)
         image.properties = [models.ImageProperty(name=k, value=v)
                             for k, v in properties.items()]
-        image.tags = [models.ImageTag(value=t) for t in dict.fromkeys(tags)]
+        image.tags = [models.ImageTag(value=t, image_created_at=image.created_at)
+                      for t in dict.fromkeys(tags)]
         session.add(image)
         try:
             session.flush()
@@ -374,7 +377,8 @@ def image_update(image_id, values, properties=None, tags=None, from_state=None, 
                     image.tags.remove(tag)
             for value in dict.fromkeys(tags):
                 if value not in current:
-                    image.tags.append(models.ImageTag(value=value))
+                    image.tags.append(models.ImageTag(value=value,
+                                                      image_created_at=image.created_at))
         image.updated_at = models.now()
         try:
             session.flush()
@@ -425,10 +429,15 @@ def image_get_all(project_id=None, is_admin=False, filters=None, marker=None, li
         if limit == 0:
             return []
         connection = session.connection()
+        filters = dict(filters or {})
+        tag = image_list.ordering_tag(connection, keys, dirs, filters.get('tags'))
+        if tag is not None:
+            filters['tags'] = [t for t in filters['tags'] if t != tag]
         where = image_list.conditions(project_id, is_admin, filters, member_status,
                                       connection.dialect.name)
-        plain = set(filters or ()) <= {'visibility', 'os_hidden'}
-        rows = image_list.select_page(connection, where, keys, dirs, marker, limit, plain)
+        plain = set(filters) <= {'visibility', 'os_hidden'}
+        rows = image_list.select_page(connection, where, keys, dirs, marker, limit, plain,
+                                      tag=tag)
         return _read_images(session, rows)
 
 

@@ -20,8 +20,16 @@ Tag, property and membership filters are ``id IN (subquery)`` on indexes that st
 the value asked for (``image_tags(value, image_id)``, ``image_properties(name, value,
 image_id)``, ``image_members(member, status, image_id)``), so the planner may start from the
 few images that carry a rare tag rather than walk the catalogue in date order.
+
+A tag filter in the default order (``created_at`` then ``id``, either direction) does
+better: each tag row carries its image's ``created_at`` (migration 2026_9_tag_order), and
+the query joins the images to the rows of one of the tags asked for and follows
+``image_tags(value, image_created_at, image_id)``, which yields that tag's images already in
+the list's order: the database reads a page's worth of them (more if the caller may see few
+of them), not every image that carries the tag.
 """
 
+import time
 import weakref
 
 import sqlalchemy as sa
@@ -257,7 +265,54 @@ def _order_index(keys):
     return None if keys[0] == 'id' else 'ix_images_list_%s' % keys[0]
 
 
-def select_page(connection, where, keys, dirs, marker, limit, plain=False):
+_TAG_INDEX = 'ix_image_tags_list'
+_TAG_INDEX_SEEN = weakref.WeakKeyDictionary()  # engine -> when the index was last looked for
+_TAG_INDEX_RECHECK = 60  # seconds between looks while it is missing
+
+
+def _tag_index(connection):
+    """True once the database has the ordered tag index (``glance-manage db contract``).
+
+    Before contract, rows written by a service on the old code lack ``image_created_at``;
+    the index comes with the step that fills them. While it is missing, look again at most
+    once a minute, so a running service takes the plan up soon after the contract step.
+    """
+    engine = connection.engine
+    seen = _TAG_INDEX_SEEN.get(engine)
+    if seen is True:
+        return True
+    if seen is not None and time.monotonic() - seen < _TAG_INDEX_RECHECK:
+        return False
+    names = {i['name'] for i in sa.inspect(connection).get_indexes('image_tags')}
+    _TAG_INDEX_SEEN[engine] = True if _TAG_INDEX in names else time.monotonic()
+    return _TAG_INDEX in names
+
+
+def ordering_tag(connection, keys, dirs, tags):
+    """The tag whose rows the list follows in date order, or None for the general plan.
+
+    Only for the default order (``created_at``, ``id``, one direction), which is the order
+    of ``ix_image_tags_list`` within one tag value.
+    """
+    if not tags or keys != ['created_at', 'id'] or len(set(dirs)) != 1:
+        return None
+    return tags[0] if _tag_index(connection) else None
+
+
+def _select_tagged(tag, where, dirs, marker, dialect):
+    """The images carrying ``tag``, in created_at/id order, from the tag's index."""
+    desc = dirs[0] == 'desc'
+    cols = [_TAGS.c.image_created_at, _TAGS.c.image_id]
+    bound = []
+    if marker is not None:
+        values = [_value(marker, 'created_at'), _value(marker, 'id')]
+        bound.append(_after(cols, values, desc, dialect))
+    joined = IMAGES.join(_TAGS, sa.and_(_TAGS.c.image_id == IMAGES.c.id, _TAGS.c.value == tag))
+    return sa.select(IMAGES).select_from(joined).where(*where, *bound).order_by(
+        *_order(cols, desc))
+
+
+def select_page(connection, where, keys, dirs, marker, limit, plain=False, tag=None):
     """The image rows (mappings) of one page, the segments read one after another.
 
     ``plain``: no filter but visibility (and os_hidden). MariaDB then reads a page after a
@@ -265,8 +320,16 @@ def select_page(connection, where, keys, dirs, marker, limit, plain=False):
     marker (its ORDER BY ... LIMIT shortcut prefers that to the range the bound gives), so
     it is told which index to use; with other filters its own choice (a tag's index, say)
     is the better one.
+
+    ``tag`` (from ``ordering_tag``, and left out of ``where``): read the page by following
+    that tag's rows in date order.
     """
     dialect = connection.dialect.name
+    if tag is not None:
+        query = _select_tagged(tag, where, dirs, marker, dialect)
+        if limit is not None:
+            query = query.limit(limit)
+        return connection.execute(query).mappings().all()
     hint = None
     if (dialect == 'mysql' and plain and marker is not None and _served(keys, dirs)
             and _order_index(keys) in _images_indexes(connection)):

@@ -124,12 +124,17 @@ class ImageTag(Base):
     __table_args__ = (
         sa.UniqueConstraint('image_id', 'value', name='uq_image_tags_image_id_value'),
         sa.Index('ix_image_tags_value_image_id', 'value', 'image_id'),
+        # A tag filter in the list's default order walks this index (glance.db.image_list).
+        sa.Index('ix_image_tags_list', 'value', 'image_created_at', 'image_id'),
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
                          nullable=False)
     value = sa.Column(_binary_string(), nullable=False)
+    # The image's created_at, which never changes (migration 2026_9_tag_order): every write
+    # of a tag sets it (glance.db.api).
+    image_created_at = sa.Column(sa.DateTime, nullable=True)
     image = orm.relationship(Image, back_populates='tags')
 
 

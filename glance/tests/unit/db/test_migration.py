@@ -1,6 +1,8 @@
 """The alembic migrations on SQLite, PostgreSQL and MariaDB: they apply, the expand/contract
 steps report and run in order, and the schema they build is the one the models describe."""
 
+import datetime
+
 from oslo_db.sqlalchemy import test_migrations
 import sqlalchemy as sa
 
@@ -104,3 +106,43 @@ class TestListIndexes(base.DbTestCase):
             is_admin=True, filters={'properties': {'big': value}})])
         self.assertEqual([], db_api.image_get_all(
             is_admin=True, filters={'properties': {'big': value[:-1] + 'w'}}))
+
+
+@base.on_every_engine
+class TestTagOrder(base.DbTestCase):
+    """2026_9_tag_order: tag rows get their image's created_at at expand.
+
+    The rows the old code wrote meanwhile get it at contract, and only then comes the
+    ordered index.
+    """
+
+    migrate = False
+
+    def _tag_times(self, conn):
+        return dict(conn.execute(sa.text(
+            'SELECT value, image_created_at FROM image_tags ORDER BY value').columns(
+            value=sa.String, image_created_at=sa.DateTime)).all())
+
+    def test_expand_fills_contract_fills_the_rest_and_indexes(self):
+        migration.upgrade('2026_8_counters', self.engine)
+        created = datetime.datetime(2024, 5, 6, 7, 8, 9)
+        with self.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO images (id, status, visibility, min_disk, min_ram, protected, "
+                "os_hidden, created_at, deleted) VALUES ('i1', 'active', 'public', 0, 0, "
+                ":f, :f, :created, :f)"), {'created': created, 'f': False})
+            conn.execute(sa.text("INSERT INTO image_tags (image_id, value) VALUES ('i1', 'a')"))
+        migration.expand(self.engine)
+        with self.engine.begin() as conn:
+            self.assertEqual({'a': created}, self._tag_times(conn))
+            # a service still on the old code adds a tag: no creation time
+            conn.execute(sa.text("INSERT INTO image_tags (image_id, value) VALUES ('i1', 'b')"))
+            self.assertEqual({'a': created, 'b': None}, self._tag_times(conn))
+        names = {i['name'] for i in sa.inspect(self.engine).get_indexes('image_tags')}
+        self.assertNotIn('ix_image_tags_list', names)
+        migration.contract(self.engine)
+        with self.engine.begin() as conn:
+            self.assertEqual({'a': created, 'b': created}, self._tag_times(conn))
+        index = {i['name']: i for i in sa.inspect(self.engine).get_indexes('image_tags')}
+        self.assertEqual(['value', 'image_created_at', 'image_id'],
+                         index['ix_image_tags_list']['column_names'])
