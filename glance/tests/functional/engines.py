@@ -48,27 +48,17 @@ class FreshDatabase:
     """A FunctionalTest mixin: the class's servers on a fresh database of its ``engine``.
 
     The class sets its ``server_kwargs`` before this ``setUpClass`` runs; the database is
-    dropped once the servers have stopped.
+    dropped once the servers have stopped (a class cleanup), also when they fail to start.
     """
 
     engine = 'sqlite'
 
     @classmethod
     def setUpClass(cls):
-        url, cls._drop_database = database_url(cls.engine)
+        url, drop = database_url(cls.engine)
+        cls.addClassCleanup(drop)
         cls.server_kwargs = dict(cls.server_kwargs, connection=url)
-        try:
-            super().setUpClass()
-        except Exception:
-            cls._drop_database()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls._drop_database()
+        super().setUpClass()
 
 
 def on_every_engine(cls):

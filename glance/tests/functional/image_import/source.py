@@ -4,6 +4,8 @@ It serves registered bodies (``/data/<name>``), redirects (``/redirect?to=<url>`
 larger than it says it is (``/oversized``), and a server that stalls half-way through a
 body (``/stall/<name>``) until the test releases it (bounded: at most ``STALL_LIMIT``
 seconds).
+
+``ClassSource`` gives a FunctionalTest class one source for all its tests (``cls.source``).
 """
 
 import http.server
@@ -88,3 +90,17 @@ class Source:
                     self.end_headers()
 
         return Handler
+
+
+class ClassSource:
+    """A FunctionalTest mixin: one ``Source`` (``cls.source``) for every test of the class.
+
+    It starts before the class's servers and stops after them (a class cleanup), also when
+    the servers fail to start.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        cls.source = Source()
+        cls.addClassCleanup(cls.source.stop)
+        super().setUpClass()

@@ -19,25 +19,16 @@ from glance.tests.functional.image_import import source as source_server
 from glance.tests.functional.v2 import test_clients
 
 
-class TestImportWithClients(test_clients.ClientTest):
+class TestImportWithClients(source_server.ClassSource, test_clients.ClientTest):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.source = source_server.Source()
-        cls.server_kwargs = {
-            'common_conf': {
-                'DEFAULT': {'enabled_backends': 'fast:file,cheap:file'},
-                'glance_store': {'default_backend': 'fast'},
-                'fast': {'filesystem_store_datadir': '$state_path/stores/fast'},
-                'cheap': {'filesystem_store_datadir': '$state_path/stores/cheap'}},
-            'api_conf': {'import_filtering_opts': {'allowed_ports': '',
-                                                   'allowed_private_hosts': 'localhost'}}}
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls.source.stop()
+    server_kwargs = {
+        'common_conf': {
+            'DEFAULT': {'enabled_backends': 'fast:file,cheap:file'},
+            'glance_store': {'default_backend': 'fast'},
+            'fast': {'filesystem_store_datadir': '$state_path/stores/fast'},
+            'cheap': {'filesystem_store_datadir': '$state_path/stores/cheap'}},
+        'api_conf': {'import_filtering_opts': {'allowed_ports': '',
+                                               'allowed_private_hosts': 'localhost'}}}
 
     def wait_active(self, image_id, timeout=60):
         deadline = time.monotonic() + timeout

@@ -15,26 +15,12 @@ ADMIN = 'admin,member,reader'
 
 
 @engines.on_every_engine
-class TestImportOnEveryEngine(engines.FreshDatabase, base.ImportTest):
+class TestImportOnEveryEngine(source_server.ClassSource, engines.FreshDatabase,
+                              base.ImportTest):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.source = source_server.Source()
-        cls.server_kwargs = {'stream': False, 'api_conf': {
-            'import_filtering_opts': {'allowed_ports': '',
-                                      'allowed_private_hosts': 'localhost'}}}
-        try:
-            super().setUpClass()
-        except Exception:
-            cls.source.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.source.stop()
+    server_kwargs = {'stream': False, 'api_conf': {
+        'import_filtering_opts': {'allowed_ports': '',
+                                  'allowed_private_hosts': 'localhost'}}}
 
     def test_stage_import_and_the_tasks(self):
         data = os.urandom(2 * 1024 * 1024 + 1)

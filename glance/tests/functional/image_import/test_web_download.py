@@ -25,23 +25,17 @@ from glance.tests.functional.image_import import source as source_server
 MiB = 1024 * 1024
 
 
-class WebDownloadTest(base.ImportTest):
+class WebDownloadTest(source_server.ClassSource, base.ImportTest):
 
     filtering = {'allowed_ports': ''}
 
     @classmethod
     def setUpClass(cls):
-        cls.source = source_server.Source()
         cls.server_kwargs = dict(cls.server_kwargs, api_conf={
             'import_filtering_opts': cls.filtering,
             'DEFAULT': {'image_size_cap': 16 * MiB, 'housekeeping_interval': 1},
             'task': {'heartbeat_interval': 1}})
         super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls.source.stop()
 
     def web_import(self, url, **body):
         image = self.create()

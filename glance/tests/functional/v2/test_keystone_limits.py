@@ -39,52 +39,36 @@ class TestKeystoneLimits(base.FunctionalTest):
             raise testtools.TestCase.skipException('Keystone is unavailable: %s' % e)
         ks = info['client']
         suffix = uuid.uuid4().hex[:10]
-        cls._undo = []
-        try:
-            cls.service = ks.services.create(name='glance-limits-' + suffix,
-                                             type='image-limits-' + suffix)
-            cls._undo.append(lambda: ks.services.delete(cls.service))
-            endpoint = ks.endpoints.create(cls.service, 'http://127.0.0.1:9/',
-                                           interface='public', region='RegionOne')
-            cls._undo.append(lambda: ks.endpoints.delete(endpoint))
-            for name, value in REGISTERED.items():
-                registered = ks.registered_limits.create(cls.service, name, value,
-                                                         region='RegionOne')
-                cls._undo.append(lambda r=registered: ks.registered_limits.delete(r))
-            cls.projects = {}
-            for label in list(OVERRIDES) + ['default']:
-                project = ks.projects.create('glance-limits-%s-%s' % (label, suffix),
-                                             'default')
-                cls._undo.append(lambda p=project: ks.projects.delete(p))
-                cls.projects[label] = project.id
-                for name, value in OVERRIDES.get(label, {}).items():
-                    override = ks.limits.create(project, cls.service, name, value,
-                                                region='RegionOne')
-                    cls._undo.append(lambda o=override: ks.limits.delete(o))
-            env = keystone._env(os.path.join(keystone.STATE, 'keystone', 'env'))
-            cls.server_kwargs = {'stream': False, 'api_conf': {
-                'DEFAULT': {'use_keystone_limits': 'true'},
-                'oslo_limit': {'auth_url': info['auth_url'], 'auth_type': 'password',
-                               'username': env['OS_USERNAME'],
-                               'password': env['OS_PASSWORD'],
-                               'user_domain_id': 'default', 'system_scope': 'all',
-                               'endpoint_id': endpoint.id}}}
-            super().setUpClass()
-        except Exception:
-            cls._cleanup_keystone()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls._cleanup_keystone()
-
-    @classmethod
-    def _cleanup_keystone(cls):
-        while cls._undo:
-            cls._undo.pop()()
+        # what is made in Keystone goes once the servers have stopped (class cleanups, last
+        # made first deleted), also when they fail to start
+        cls.service = ks.services.create(name='glance-limits-' + suffix,
+                                         type='image-limits-' + suffix)
+        cls.addClassCleanup(ks.services.delete, cls.service)
+        endpoint = ks.endpoints.create(cls.service, 'http://127.0.0.1:9/',
+                                       interface='public', region='RegionOne')
+        cls.addClassCleanup(ks.endpoints.delete, endpoint)
+        for name, value in REGISTERED.items():
+            registered = ks.registered_limits.create(cls.service, name, value,
+                                                     region='RegionOne')
+            cls.addClassCleanup(ks.registered_limits.delete, registered)
+        cls.projects = {}
+        for label in list(OVERRIDES) + ['default']:
+            project = ks.projects.create('glance-limits-%s-%s' % (label, suffix), 'default')
+            cls.addClassCleanup(ks.projects.delete, project)
+            cls.projects[label] = project.id
+            for name, value in OVERRIDES.get(label, {}).items():
+                override = ks.limits.create(project, cls.service, name, value,
+                                            region='RegionOne')
+                cls.addClassCleanup(ks.limits.delete, override)
+        env = keystone._env(os.path.join(keystone.STATE, 'keystone', 'env'))
+        cls.server_kwargs = {'stream': False, 'api_conf': {
+            'DEFAULT': {'use_keystone_limits': 'true'},
+            'oslo_limit': {'auth_url': info['auth_url'], 'auth_type': 'password',
+                           'username': env['OS_USERNAME'],
+                           'password': env['OS_PASSWORD'],
+                           'user_domain_id': 'default', 'system_scope': 'all',
+                           'endpoint_id': endpoint.id}}}
+        super().setUpClass()
 
     def call(self, method, path, project, expect, **kwargs):
         headers = {'X-Project-Id': self.projects[project], 'X-Roles': 'member,reader'}

@@ -60,31 +60,16 @@ class LocationTest(base.ImportTest):
 
 
 @engines.on_every_engine
-class TestLocations(engines.FreshDatabase, LocationTest):
+class TestLocations(source_server.ClassSource, engines.FreshDatabase, LocationTest):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.source = source_server.Source()
-        cls.server_kwargs = {'common_conf': {
-            'DEFAULT': {'enabled_backends': 'local:file,web:http',
-                        'show_multiple_locations': 'true'},
-            'direct_link': {'file_clients': '127.0.0.1/32'},
-            # "localhost" may be reached on loopback, as an internal mirror would be
-            # listed; 127.0.0.1 written as such may not
-            'import_filtering_opts': {'allowed_ports': '',
-                                      'allowed_private_hosts': 'localhost'}}}
-        try:
-            super().setUpClass()
-        except Exception:
-            cls.source.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.source.stop()
+    server_kwargs = {'common_conf': {
+        'DEFAULT': {'enabled_backends': 'local:file,web:http',
+                    'show_multiple_locations': 'true'},
+        'direct_link': {'file_clients': '127.0.0.1/32'},
+        # "localhost" may be reached on loopback, as an internal mirror would be
+        # listed; 127.0.0.1 written as such may not
+        'import_filtering_opts': {'allowed_ports': '',
+                                  'allowed_private_hosts': 'localhost'}}}
 
     def test_registered_data_is_hashed_then_served_cached_and_linked_like_uploaded(self):
         data = os.urandom(3 * MiB + 17)
