@@ -3,7 +3,8 @@
 The test Keystone (tools/test-services/keystone-start.sh) gets a service and endpoint of
 this test class's own, registered limits for the four image resources and overrides for
 some projects made for the test; glance-api (noauth flavor, the caller's project id taken
-from the header) reads them with oslo.limit as the bootstrap admin, system scoped.
+from the header) reads them with oslo.limit as the bootstrap admin, system scoped. They are
+checked on create, upload, stage and import.
 """
 
 import os
@@ -13,6 +14,7 @@ import requests
 import testtools
 
 from glance.tests.functional import base
+from glance.tests.functional.data import test_data_path
 from glance.tests.functional import keystone
 
 MiB = 1024 * 1024
@@ -24,6 +26,8 @@ OVERRIDES = {
     'narrow': {'image_stage_total': 1},
     'busy': {'image_count_uploading': 0},
     'watched': {'image_size_total': 1},
+    'stager': {'image_stage_total': 1},
+    'importer': {},
 }
 
 
@@ -37,7 +41,7 @@ class TestKeystoneLimits(base.FunctionalTest):
             info = keystone.keystone()
         except keystone.KeystoneUnavailable as e:
             raise testtools.TestCase.skipException('Keystone is unavailable: %s' % e)
-        ks = info['client']
+        cls.ks = ks = info['client']
         suffix = uuid.uuid4().hex[:10]
         # what is made in Keystone goes once the servers have stopped (class cleanups, last
         # made first deleted), also when they fail to start
@@ -83,11 +87,20 @@ class TestKeystoneLimits(base.FunctionalTest):
                          json={'disk_format': 'raw', 'container_format': 'bare'})
         return resp.json() if expect == 201 else resp
 
-    def upload(self, project, image, data, expect=204, chunked=False):
+    def upload(self, project, image, data, expect=204, chunked=False, to='file'):
         body = iter([data[i:i + 65536] for i in range(0, len(data), 65536)]) \
             if chunked else data
-        return self.call('PUT', '/v2/images/%s/file' % image['id'], project, expect,
+        return self.call('PUT', '/v2/images/%s/%s' % (image['id'], to), project, expect,
                          data=body, headers={'Content-Type': 'application/octet-stream'})
+
+    def stage(self, project, image, data, expect=204, chunked=False):
+        return self.upload(project, image, data, expect, chunked, to='stage')
+
+    def show(self, project, image):
+        return self.call('GET', '/v2/images/%s' % image['id'], project, 200).json()
+
+    def staged(self, image):
+        return os.path.exists(os.path.join(self.servers.state, 'staging', image['id']))
 
     def usage(self, project):
         return self.call('GET', '/v2/info/usage', project, 200).json()['usage']
@@ -136,6 +149,54 @@ class TestKeystoneLimits(base.FunctionalTest):
         image = self.create('busy')
         resp = self.upload('busy', image, b'd' * 10, expect=413)
         self.assertIn('image_count_uploading', resp.text)
+
+    def test_image_stage_total_on_stage(self):
+        image = self.create('stager')  # image_stage_total 1 MiB, image_size_total 5 MiB
+
+        def nothing_staged():
+            shown = self.show('stager', image)
+            self.assertEqual(('queued', None), (shown['status'], shown['size']))
+            self.assertFalse(self.staged(image))
+            self.assertEqual(0, self.usage('stager')['image_stage_total']['usage'])
+
+        # declared length: refused before a byte is read
+        resp = self.stage('stager', image, b's' * (2 * MiB), expect=413)
+        self.assertIn('image_stage_total', resp.text)
+        nothing_staged()
+        # no length: cut at the remaining bytes, and what was written removed
+        resp = self.stage('stager', image, b's' * (2 * MiB), expect=413, chunked=True)
+        self.assertIn('limits of project', resp.text)
+        nothing_staged()
+        self.stage('stager', image, b's' * (MiB // 2))
+        self.assertTrue(self.staged(image))
+        self.assertEqual('uploading', self.show('stager', image)['status'])
+
+    def test_image_size_total_on_import(self):
+        stored = self.create('importer')
+        self.upload('importer', stored, b'e' * (2 * MiB))  # within the registered 5 MiB
+        image = self.create('importer')
+        self.stage('importer', image, b'f' * 1000)
+        # the project's limit lowered below what it stores (read again on every check): an
+        # import adds no bytes of its own to image_size_total, it is refused while the
+        # project is over
+        override = self.ks.limits.create(self.projects['importer'], self.service,
+                                         'image_size_total', 1, region='RegionOne')
+        self.addCleanup(self.ks.limits.delete, override)
+        path = '/v2/images/%s/import' % image['id']
+        body = {'method': {'name': 'glance-direct'}}
+        resp = self.call('POST', path, 'importer', 413, json=body)
+        self.assertIn('image_size_total', resp.text)
+        # refused before a task: the staged data waits, still importable
+        self.assertEqual([], self.call('GET', '/v2/images/%s/tasks' % image['id'],
+                                       'importer', 200).json()['tasks'])
+        self.assertEqual('uploading', self.show('importer', image)['status'])
+        self.assertTrue(self.staged(image))
+        self.ks.limits.update(override, resource_limit=5)
+        self.call('POST', path, 'importer', 202, json=body)
+        self.assertTrue(test_data_path.wait_for(
+            lambda: self.show('importer', image)['status'] == 'active', 60),
+            self.show('importer', image))
+        self.assertEqual(3, self.usage('importer')['image_size_total']['usage'])  # MiB
 
 
 class TestLegacyQuotas(base.FunctionalTest):
