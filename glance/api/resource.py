@@ -85,10 +85,16 @@ def json_response(resp, value, status=200):
 
 
 class Resource:
-    def __init__(self, controller, deserializer=None, serializer=None):
+    def __init__(self, controller, deserializer=None, serializer=None, queues=None):
+        """A controller's actions, with their (de)serializers.
+
+        ``queues`` maps an action to a semaphore: how many of it run at once; the others
+        wait for a turn (deserialising, the call and serialising all count).
+        """
         self.controller = controller
         self.deserializer = deserializer
         self.serializer = serializer
+        self.queues = queues or {}
 
     @webob.dec.wsgify
     def __call__(self, req):
@@ -96,6 +102,13 @@ class Resource:
         action = args.pop('action')
         args.pop('controller', None)
         args.pop('format', None)
+        queue = self.queues.get(action)
+        if queue is None:
+            return self._run(req, action, args)
+        with queue:
+            return self._run(req, action, args)
+
+    def _run(self, req, action, args):
         try:
             deserialize = getattr(self.deserializer, action, None)
             if deserialize is not None:

@@ -6,6 +6,7 @@ Each action: parse (deserializer), call the one service function, write the resp
 
 import urllib.parse
 
+from eventlet import semaphore
 from oslo_config import cfg
 
 from glance.api import resource
@@ -130,4 +131,9 @@ class ResponseSerializer:
 
 
 def create_resource():
-    return resource.Resource(ImagesController(), RequestDeserializer(), ResponseSerializer())
+    queues = {}
+    if CONF.api.image_list_concurrency:
+        # Per worker process: a worker forks with its own copy, unheld.
+        queues['index'] = semaphore.Semaphore(CONF.api.image_list_concurrency)
+    return resource.Resource(ImagesController(), RequestDeserializer(), ResponseSerializer(),
+                             queues=queues)

@@ -17,6 +17,14 @@ api_opts = [
     cfg.IntOpt('limit_param_max', default=1000, min=1, deprecated_name='api_limit_max',
                deprecated_group='DEFAULT',
                help='Most items one list call returns; a larger "limit" is cut to this.'),
+    cfg.IntOpt('image_list_concurrency', default=2, min=0,
+               help='How many image lists (GET /v2/images) one glance-api worker serves at '
+                    'once; further list calls wait for their turn, other calls do not. A '
+                    'page of images costs several times the CPU of any other call, and a '
+                    'worker serves its requests in turns on one thread: with every list '
+                    'admitted at once, a burst of lists makes each cheap call wait behind '
+                    'all of their work. 2 costs lists no throughput on a worker of its '
+                    'own; 0 admits every list at once.'),
 ]
 CONF.register_opts(api_opts, group='api')
 

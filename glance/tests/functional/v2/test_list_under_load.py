@@ -6,6 +6,9 @@ a cheap GET while a list query of the same worker is stuck in the database (it w
 table lock the test holds), on PostgreSQL (psycopg2, made cooperative by
 ``eventlet.monkey_patch()``) and MariaDB (PyMySQL, over green sockets). SQLite runs in
 process and has no such query to wait for.
+
+Lists also take turns: a worker serves at most ``[api] image_list_concurrency`` of them at
+once, and the others wait without holding up other calls.
 """
 
 import threading
@@ -32,11 +35,13 @@ _WAITING = {
 class TestGetWhileAListWaits(base.FunctionalTest):
 
     engine = 'postgresql'
+    api_conf = {}
 
     def setUp(self):
         url, drop = engines.database_url(self.engine)
         self.addCleanup(drop)
-        self.server_kwargs = {'stream': False, 'connection': url, 'workers': 1}
+        self.server_kwargs = {'stream': False, 'connection': url, 'workers': 1,
+                              'api_conf': self.api_conf}
         super().setUp()
         self.db = sa.create_engine(url)
         self.addCleanup(self.db.dispose)
@@ -102,3 +107,47 @@ class TestGetWhileAListWaits(base.FunctionalTest):
 
 class TestGetWhileAListWaitsMySQL(TestGetWhileAListWaits):
     engine = 'mysql'
+
+
+class TestListsTakeTurns(TestGetWhileAListWaits):
+    """With one list at a time per worker, a second list waits for the first; a GET not."""
+
+    api_conf = {'api': {'image_list_concurrency': 1}}
+
+    def _waiting(self):
+        with self.db.connect() as conn:
+            return conn.execute(sa.text(_WAITING[self.engine])).scalar()
+
+    def test_second_list_waits_its_turn_a_get_does_not(self):
+        image = requests.post(self._url('/v2/images'), headers=self.headers,
+                              json={'name': 'mine', 'visibility': 'private'}, timeout=30)
+        self.assertEqual(201, image.status_code, image.text)
+        image = image.json()
+        release = self._lock_members()
+        listed = {}
+
+        def list_images(name):
+            listed[name] = requests.get(self._url('/v2/images'), headers=self.headers,
+                                        timeout=60)
+
+        first = threading.Thread(target=list_images, args=('first',))
+        second = threading.Thread(target=list_images, args=('second',))
+        first.start()
+        try:
+            self._wait_until_blocked()
+            second.start()
+            threading.Event().wait(0.5)
+            shown = requests.get(self._url('/v2/images/%s' % image['id']),
+                                 headers=self.headers, timeout=20)
+            self.assertEqual(200, shown.status_code, shown.text)
+            # the second list is queued in the worker, not in the database
+            self.assertEqual(1, self._waiting())
+            self.assertTrue(second.is_alive(), 'the second list did not wait')
+        finally:
+            release()
+            first.join(60)
+            second.join(60)
+        for name in ('first', 'second'):
+            self.assertEqual(200, listed[name].status_code, listed[name].text)
+            self.assertEqual([image['id']],
+                             [i['id'] for i in listed[name].json()['images']])
