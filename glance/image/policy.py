@@ -6,17 +6,19 @@ caller may not see raises ImageNotFound (404) before any rule is checked, so a r
 """
 
 from glance.common import exception
-from glance.db import api as db_api
 from glance.image import visibility
 from glance import policy
 
 
-def image_target(context, image):
-    """The policy target for an image: its owner, visibility and the caller's membership."""
+def image_target(context, image, member=None):
+    """The policy target for an image: its owner, visibility and the caller's membership.
+
+    ``member``: as for visibility.is_visible.
+    """
     member_id = None
     if (image['visibility'] == 'shared' and context.project_id
             and image['owner'] != context.project_id):
-        if db_api.image_member_find(image_id=image['id'], member=context.project_id):
+        if (member or visibility.is_member)(context, image):
             member_id = context.project_id
     return {'project_id': image['owner'], 'owner': image['owner'],
             'visibility': image['visibility'], 'member_id': member_id,
@@ -27,14 +29,21 @@ class ImagePolicy:
     def __init__(self, context, image):
         self.context = context
         self.image = image
-        if not visibility.is_visible(context, image):
+        self._member = None
+        if not visibility.is_visible(context, image, self._is_member):
             raise exception.ImageNotFound(image_id=image['id'])
         self._target = None
+
+    def _is_member(self, context, image):
+        """visibility.is_member, asked of the database once per policy object."""
+        if self._member is None:
+            self._member = visibility.is_member(context, image)
+        return self._member
 
     @property
     def target(self):
         if self._target is None:
-            self._target = image_target(self.context, self.image)
+            self._target = image_target(self.context, self.image, self._is_member)
         return self._target
 
     def _enforce(self, rule):

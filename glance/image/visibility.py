@@ -9,8 +9,18 @@ from glance.common import exception
 from glance.db import api as db_api
 
 
-def is_visible(context, image):
-    """True if the caller may see ``image`` (a db image dict)."""
+def is_member(context, image):
+    """True if the caller's project is a member of ``image``, whatever its member status."""
+    return bool(context.project_id and db_api.image_member_find(
+        image_id=image['id'], member=context.project_id))
+
+
+def is_visible(context, image, member=None):
+    """True if the caller may see ``image`` (a db image dict).
+
+    ``member``: a function answering ``is_member`` (a caller that needs the answer again
+    passes one that remembers it, saving a query).
+    """
     if context.is_admin:
         return True
     if image['owner'] is not None and image['owner'] == context.project_id:
@@ -19,8 +29,7 @@ def is_visible(context, image):
         return True
     if image['visibility'] == 'shared' and context.project_id:
         # A member may show a shared image whatever its member status; lists are narrower.
-        return bool(db_api.image_member_find(image_id=image['id'],
-                                             member=context.project_id))
+        return (member or is_member)(context, image)
     return False
 
 
