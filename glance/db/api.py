@@ -449,11 +449,16 @@ def image_count(owner):
 
 
 def image_storage_used(owner):
-    """Bytes of active image data a project holds, for the storage quota."""
+    """Bytes of image data a project stores or is storing, for the storage quota.
+
+    Images being imported count: their data (staged, or at a registered location) is on
+    its way into the store.
+    """
     with _session() as session:
         return session.query(sa.func.coalesce(sa.func.sum(models.Image.size), 0)).filter(
             models.Image.owner == owner, models.Image.deleted.is_(False),
-            models.Image.status.in_(('active', 'saving', 'deactivated'))).scalar()
+            models.Image.status.in_(('active', 'saving', 'deactivated',
+                                     'importing'))).scalar()
 
 
 def image_usage(owner, statuses):

@@ -341,11 +341,14 @@ def upload(context, image_id, body, size, store=None):
     return image
 
 
-def _limit(context, owner, size):
-    """The most bytes this upload may have, and the error past it."""
+def _limit(context, owner, size, in_transit=False):
+    """The most bytes this upload may have, and the error past it.
+
+    ``in_transit``: the image already counts as in transit (keystone_limits.enforce_upload).
+    """
     cap = CONF.image_size_cap
     if keystone_limits.enabled():
-        remaining = keystone_limits.enforce_upload(context, owner, size)
+        remaining = keystone_limits.enforce_upload(context, owner, size, in_transit)
         if remaining is not None and remaining < cap:
             return remaining, lambda: exception.LimitExceeded(
                 reason='the upload would exceed the image data limits of project %s '

@@ -208,7 +208,8 @@ def import_image(context, image_id, body, stores_header=None):
     _check_status(request, image)
     stores = _target_stores(request, image, stores_header)
     if keystone_limits.enabled():
-        keystone_limits.enforce_import(context, image['owner'])  # 413 over, 503 unreadable
+        # 413 over, 503 unreadable
+        keystone_limits.enforce_import(context, image['owner'], image, request['method'])
     remote = None
     if request['method'] == 'glance-download':
         _image_id, region, interface = glance_download.parse(body['method'])
@@ -254,7 +255,7 @@ def _request_of(task):
 
 def _fetch(image, uri, progress):
     """web-download: the URL's data into the staging area, inspected and size-capped."""
-    limit, limit_error = data._limit(None, image['owner'], None)
+    limit, limit_error = data._limit(None, image['owner'], None, in_transit=True)
     progress.note('Downloading %s' % web_fetch._safe(uri))
     response = web_fetch.open_url(uri)
 
@@ -284,7 +285,7 @@ def _download(image, method, remote, progress):
     image = db_api.image_change_properties(
         image['id'], glance_download.properties_to_copy(found), values=values,
         expect={LOCK: _lock_of(image)})
-    limit, limit_error = data._limit(None, image['owner'], None)
+    limit, limit_error = data._limit(None, image['owner'], None, in_transit=True)
     progress.note('Downloading image %s from region %s' % (remote_id, method['glance_region']))
 
     def counted(chunks):

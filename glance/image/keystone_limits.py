@@ -7,14 +7,14 @@ With ``[DEFAULT] use_keystone_limits = True`` the per-project limits come from K
 ``image_count_total``
     images (in any status but deleted) a project owns: checked when one is created.
 ``image_count_uploading``
-    images whose data is on its way in (an upload in progress; stage and import later):
-    checked when an upload starts.
+    images whose data is on its way in (uploading, staged or importing): checked when an
+    upload, a stage or an import starts (an image counts once, staged and then imported).
 ``image_size_total``
-    MiB of image data a project stores: checked when an upload starts, and the upload is
-    cut off (413) at the bytes that remain.
+    MiB of image data a project stores (images being imported included): checked when an
+    upload or import starts, and an upload is cut off (413) at the bytes that remain.
 ``image_stage_total``
-    MiB of image data in transit (uploads in progress; staged data once staging exists):
-    checked when an upload starts, with the upload's size when the client sent it.
+    MiB of image data in transit (uploads in progress, staged data): checked when an
+    upload or a stage starts, with its size when the client sent it.
 
 A resource with no registered limit allows nothing (oslo.limit's rule), so register all
 four before turning this on. ``[oslo_limit]`` says how to reach Keystone (a user with the
@@ -105,13 +105,15 @@ def enforce_image_count_total(context, project_id):
                                                         {IMAGE_COUNT_TOTAL: 1}))
 
 
-def enforce_upload(context, project_id, size=None):
+def enforce_upload(context, project_id, size=None, in_transit=False):
     """Before an upload's first byte; the most bytes it may then write (None: no bound).
 
-    ``size`` is the upload's length when the client sent one.
+    ``size`` is the upload's length when the client sent one. ``in_transit``: the image
+    is already counted among the project's images in transit (the download of a
+    web-download or glance-download import, whose image is ``importing``).
     """
-    deltas = {IMAGE_COUNT_UPLOADING: 1, IMAGE_SIZE_TOTAL: _mib(size or 0),
-              IMAGE_STAGE_TOTAL: _mib(size or 0)}
+    deltas = {IMAGE_COUNT_UPLOADING: 0 if in_transit else 1,
+              IMAGE_SIZE_TOTAL: _mib(size or 0), IMAGE_STAGE_TOTAL: _mib(size or 0)}
 
     def check(enforcer):
         enforcer.enforce(project_id, deltas)
@@ -129,15 +131,19 @@ def enforce_upload(context, project_id, size=None):
     return max(min(remaining), 0) if remaining else None
 
 
-def enforce_stage(context, project_id, size=None):
-    """Before data is staged (the import engine's hook); same rules as an upload's."""
-    return enforce_upload(context, project_id, size)
+def enforce_import(context, project_id, image, method):
+    """Before an import of ``image`` by ``method`` starts.
 
-
-def enforce_import(context, project_id):
-    """Before an import starts: one more image in transit, the project not over its size."""
-    _call(project_id, lambda enforcer: enforcer.enforce(
-        project_id, {IMAGE_COUNT_UPLOADING: 1, IMAGE_SIZE_TOTAL: 0}))
+    ``image_count_uploading``: one more image in transit, unless the image already is one
+    (staged data makes it ``uploading``). ``image_size_total``: the bytes the import will
+    store, which for glance-direct are the staged data's (stored images and images being
+    imported count as used, so neither a second import of staged data nor one running
+    beside it takes the project over); a web-download or glance-download is cut off at
+    the bytes that remain, as an upload without a length; a copy stores no new image.
+    """
+    deltas = {IMAGE_COUNT_UPLOADING: 0 if image['status'] in IN_TRANSIT else 1,
+              IMAGE_SIZE_TOTAL: 0 if method == 'copy-image' else _mib(image['size'] or 0)}
+    _call(project_id, lambda enforcer: enforcer.enforce(project_id, deltas))
 
 
 def usage(context):

@@ -28,6 +28,8 @@ OVERRIDES = {
     'watched': {'image_size_total': 1},
     'stager': {'image_stage_total': 1},
     'importer': {},
+    'twostage': {'image_size_total': 3},
+    'pair': {},
 }
 
 
@@ -197,6 +199,43 @@ class TestKeystoneLimits(base.FunctionalTest):
             lambda: self.show('importer', image)['status'] == 'active', 60),
             self.show('importer', image))
         self.assertEqual(3, self.usage('importer')['image_size_total']['usage'])  # MiB
+
+    def import_(self, project, image, expect=202):
+        return self.call('POST', '/v2/images/%s/import' % image['id'], project, expect,
+                         json={'method': {'name': 'glance-direct'}})
+
+    def wait_active(self, project, image):
+        self.assertTrue(test_data_path.wait_for(
+            lambda: self.show(project, image)['status'] == 'active', 60),
+            self.show(project, image))
+
+    def test_an_import_counts_the_staged_bytes(self):
+        # image_size_total 3 MiB: each 2 MiB stage fits, both imports would not
+        first, second = self.create('twostage'), self.create('twostage')
+        self.stage('twostage', first, b'g' * (2 * MiB))
+        self.stage('twostage', second, b'h' * (2 * MiB))
+        self.import_('twostage', first)
+        self.wait_active('twostage', first)
+        resp = self.import_('twostage', second, expect=413)
+        self.assertIn('image_size_total', resp.text)
+        self.assertEqual('uploading', self.show('twostage', second)['status'])
+        self.assertTrue(self.staged(second))
+        self.assertEqual(2, self.usage('twostage')['image_size_total']['usage'])
+
+    def test_a_staged_image_counts_once_in_transit(self):
+        # image_count_uploading 2: two staged images use both, and importing one of them
+        # adds no third
+        first, second = self.create('pair'), self.create('pair')
+        self.stage('pair', first, b'i' * 1000)
+        self.stage('pair', second, b'j' * 1000)
+        self.assertEqual(2, self.usage('pair')['image_count_uploading']['usage'])
+        resp = self.create('pair')
+        third = self.upload('pair', resp, b'k' * 10, expect=413)  # a third is refused
+        self.assertIn('image_count_uploading', third.text)
+        self.import_('pair', first)
+        self.wait_active('pair', first)
+        self.import_('pair', second)
+        self.wait_active('pair', second)
 
 
 class TestLegacyQuotas(base.FunctionalTest):
