@@ -249,10 +249,11 @@ def image_create(values):
     properties = values.pop('properties', {}) or {}
     tags = values.pop('tags', []) or []
     if values.get('created_at') is None:
-        values['created_at'] = models.now()  # the tags carry it too
+        values['created_at'] = models.now()  # the tags and properties carry it too
     with _session(write=True) as session:
         image = models.Image(**values)
-        image.properties = [models.ImageProperty(name=k, value=v)
+        image.properties = [models.ImageProperty(name=k, value=v,
+                                                 image_created_at=image.created_at)
                             for k, v in properties.items()]
         image.tags = [models.ImageTag(value=t, image_created_at=image.created_at)
                       for t in dict.fromkeys(tags)]
@@ -369,7 +370,8 @@ def image_update(image_id, values, properties=None, tags=None, from_state=None, 
                     prop.value = properties[name]
             for name, value in properties.items():
                 if name not in current:
-                    image.properties.append(models.ImageProperty(name=name, value=value))
+                    image.properties.append(models.ImageProperty(
+                        name=name, value=value, image_created_at=image.created_at))
         if tags is not None:
             current = {t.value: t for t in image.tags}
             for value, tag in current.items():
@@ -430,14 +432,14 @@ def image_get_all(project_id=None, is_admin=False, filters=None, marker=None, li
             return []
         connection = session.connection()
         filters = dict(filters or {})
-        tag = image_list.ordering_tag(connection, keys, dirs, filters.get('tags'))
-        if tag is not None:
-            filters['tags'] = [t for t in filters['tags'] if t != tag]
+        ordering = image_list.ordering_filter(connection, keys, dirs, filters)
+        if ordering is not None:
+            filters = image_list.without(filters, ordering)
         where = image_list.conditions(project_id, is_admin, filters, member_status,
                                       connection.dialect.name)
         plain = set(filters) <= {'visibility', 'os_hidden'}
         rows = image_list.select_page(connection, where, keys, dirs, marker, limit, plain,
-                                      tag=tag)
+                                      ordering=ordering)
         return _read_images(session, rows)
 
 
@@ -518,7 +520,8 @@ def _change_properties(image, changes):
         elif name in current:
             current[name].value = value
         else:
-            image.properties.append(models.ImageProperty(name=name, value=value))
+            image.properties.append(models.ImageProperty(
+                name=name, value=value, image_created_at=image.created_at))
 
 
 @_retry

@@ -21,12 +21,13 @@ the value asked for (``image_tags(value, image_id)``, ``image_properties(name, v
 image_id)``, ``image_members(member, status, image_id)``), so the planner may start from the
 few images that carry a rare tag rather than walk the catalogue in date order.
 
-A tag filter in the default order (``created_at`` then ``id``, either direction) does
-better: each tag row carries its image's ``created_at`` (migration 2026_9_tag_order), and
-the query joins the images to the rows of one of the tags asked for and follows
-``image_tags(value, image_created_at, image_id)``, which yields that tag's images already in
-the list's order: the database reads a page's worth of them (more if the caller may see few
-of them), not every image that carries the tag.
+A tag or property filter in the default order (``created_at`` then ``id``, either
+direction) does better: each tag and property row carries its image's ``created_at``
+(migration 2026_9_filter_order), and the query joins the images to the rows of one of the
+tags (or property values) asked for and follows ``image_tags(value, image_created_at,
+image_id)`` (or ``image_properties(name, value, image_created_at, image_id)``), which yields
+those images already in the list's order: the database reads a page's worth of them (more
+if the caller may see few of them), not every image that matches.
 """
 
 import time
@@ -107,6 +108,11 @@ _PROPERTY_VALUE_PREFIX = 255
 
 
 def _property_is(name, value, dialect):
+    return sa.select(_PROPS.c.image_id).where(*_property_match(name, value, dialect))
+
+
+def _property_match(name, value, dialect):
+    """The conditions on an image_properties row for ``name`` = ``value``."""
     match = [_PROPS.c.name == name]
     if dialect == 'postgresql':
         # The expression PostgreSQL's index holds, so the planner can use it. For a value
@@ -119,7 +125,7 @@ def _property_is(name, value, dialect):
             match.append(_PROPS.c.value == value)
     else:
         match.append(_PROPS.c.value == value)
-    return sa.select(_PROPS.c.image_id).where(*match)
+    return match
 
 
 def conditions(project_id, is_admin, filters, member_status, dialect):
@@ -265,54 +271,83 @@ def _order_index(keys):
     return None if keys[0] == 'id' else 'ix_images_list_%s' % keys[0]
 
 
-_TAG_INDEX = 'ix_image_tags_list'
-_TAG_INDEX_SEEN = weakref.WeakKeyDictionary()  # engine -> when the index was last looked for
-_TAG_INDEX_RECHECK = 60  # seconds between looks while it is missing
+# The ordered indexes (migration 2026_9_filter_order_contract): table -> index name.
+_ORDERED_INDEXES = {'image_tags': 'ix_image_tags_list',
+                    'image_properties': 'ix_image_properties_list'}
+_ORDERED_SEEN = weakref.WeakKeyDictionary()  # engine -> {table: True, or when last looked}
+_ORDERED_RECHECK = 60  # seconds between looks while an index is missing
 
 
-def _tag_index(connection):
-    """True once the database has the ordered tag index (``glance-manage db contract``).
+def _ordered_index(connection, table):
+    """True once the database has ``table``'s ordered index (``glance-manage db contract``).
 
     Before contract, rows written by a service on the old code lack ``image_created_at``;
     the index comes with the step that fills them. While it is missing, look again at most
     once a minute, so a running service takes the plan up soon after the contract step.
     """
-    engine = connection.engine
-    seen = _TAG_INDEX_SEEN.get(engine)
-    if seen is True:
+    seen = _ORDERED_SEEN.setdefault(connection.engine, {})
+    found = seen.get(table)
+    if found is True:
         return True
-    if seen is not None and time.monotonic() - seen < _TAG_INDEX_RECHECK:
+    if found is not None and time.monotonic() - found < _ORDERED_RECHECK:
         return False
-    names = {i['name'] for i in sa.inspect(connection).get_indexes('image_tags')}
-    _TAG_INDEX_SEEN[engine] = True if _TAG_INDEX in names else time.monotonic()
-    return _TAG_INDEX in names
+    names = {i['name'] for i in sa.inspect(connection).get_indexes(table)}
+    present = _ORDERED_INDEXES[table] in names
+    seen[table] = True if present else time.monotonic()
+    return present
 
 
-def ordering_tag(connection, keys, dirs, tags):
-    """The tag whose rows the list follows in date order, or None for the general plan.
+def ordering_filter(connection, keys, dirs, filters):
+    """The filter whose rows the list follows in date order, or None for the general plan.
 
-    Only for the default order (``created_at``, ``id``, one direction), which is the order
-    of ``ix_image_tags_list`` within one tag value.
+    ``('tag', value)`` or ``('property', (name, value))``: the first tag asked for, else the
+    first property. Only for the default order (``created_at``, ``id``, one direction),
+    which is the order of the ordered indexes within one tag, or one property value.
     """
-    if not tags or keys != ['created_at', 'id'] or len(set(dirs)) != 1:
+    if keys != ['created_at', 'id'] or len(set(dirs)) != 1:
         return None
-    return tags[0] if _tag_index(connection) else None
+    tags = filters.get('tags') or []
+    if tags and _ordered_index(connection, 'image_tags'):
+        return 'tag', tags[0]
+    properties = filters.get('properties') or {}
+    if properties and _ordered_index(connection, 'image_properties'):
+        return 'property', next(iter(properties.items()))
+    return None
 
 
-def _select_tagged(tag, where, dirs, marker, dialect):
-    """The images carrying ``tag``, in created_at/id order, from the tag's index."""
+def without(filters, ordering):
+    """``filters`` without the one ``ordering_filter`` chose (the join applies it)."""
+    filters = dict(filters)
+    kind, value = ordering
+    if kind == 'tag':
+        filters['tags'] = [t for t in filters['tags'] if t != value]
+    else:
+        filters['properties'] = {k: v for k, v in filters['properties'].items()
+                                 if k != value[0]}
+    return filters
+
+
+def _select_ordered(ordering, where, dirs, marker, dialect):
+    """The images matching ``ordering``'s filter, in created_at/id order, from its index."""
+    kind, value = ordering
+    if kind == 'tag':
+        table = _TAGS
+        match = [_TAGS.c.value == value]
+    else:
+        table = _PROPS
+        match = _property_match(value[0], value[1], dialect)
     desc = dirs[0] == 'desc'
-    cols = [_TAGS.c.image_created_at, _TAGS.c.image_id]
+    cols = [table.c.image_created_at, table.c.image_id]
     bound = []
     if marker is not None:
         values = [_value(marker, 'created_at'), _value(marker, 'id')]
         bound.append(_after(cols, values, desc, dialect))
-    joined = IMAGES.join(_TAGS, sa.and_(_TAGS.c.image_id == IMAGES.c.id, _TAGS.c.value == tag))
+    joined = IMAGES.join(table, sa.and_(table.c.image_id == IMAGES.c.id, *match))
     return sa.select(IMAGES).select_from(joined).where(*where, *bound).order_by(
         *_order(cols, desc))
 
 
-def select_page(connection, where, keys, dirs, marker, limit, plain=False, tag=None):
+def select_page(connection, where, keys, dirs, marker, limit, plain=False, ordering=None):
     """The image rows (mappings) of one page, the segments read one after another.
 
     ``plain``: no filter but visibility (and os_hidden). MariaDB then reads a page after a
@@ -321,12 +356,12 @@ def select_page(connection, where, keys, dirs, marker, limit, plain=False, tag=N
     it is told which index to use; with other filters its own choice (a tag's index, say)
     is the better one.
 
-    ``tag`` (from ``ordering_tag``, and left out of ``where``): read the page by following
-    that tag's rows in date order.
+    ``ordering`` (from ``ordering_filter``, and left out of ``where``): read the page by
+    following that tag's or property value's rows in date order.
     """
     dialect = connection.dialect.name
-    if tag is not None:
-        query = _select_tagged(tag, where, dirs, marker, dialect)
+    if ordering is not None:
+        query = _select_ordered(ordering, where, dirs, marker, dialect)
         if limit is not None:
             query = query.limit(limit)
         return connection.execute(query).mappings().all()

@@ -108,6 +108,10 @@ class ImageProperty(Base):
         # 255) (see the migration; the list query names that expression too).
         sa.Index('ix_image_properties_name_value', 'name', 'value', 'image_id',
                  mysql_length={'value': 255}),
+        # A property filter in the list's default order walks this one (the same prefix
+        # of the value; glance.db.image_list).
+        sa.Index('ix_image_properties_list', 'name', 'value', 'image_created_at', 'image_id',
+                 mysql_length={'value': 255}),
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
@@ -116,6 +120,8 @@ class ImageProperty(Base):
     name = sa.Column(_binary_string(), nullable=False)
     value = sa.Column(sa.Text().with_variant(mysql.TEXT(collation=BINARY_COLLATION),
                                              'mysql'))
+    # The image's created_at, as for tags (migration 2026_9_filter_order).
+    image_created_at = sa.Column(sa.DateTime, nullable=True)
     image = orm.relationship(Image, back_populates='properties')
 
 
@@ -132,8 +138,8 @@ class ImageTag(Base):
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
                          nullable=False)
     value = sa.Column(_binary_string(), nullable=False)
-    # The image's created_at, which never changes (migration 2026_9_tag_order): every write
-    # of a tag sets it (glance.db.api).
+    # The image's created_at, which never changes (migration 2026_9_filter_order): every
+    # write of a tag sets it (glance.db.api).
     image_created_at = sa.Column(sa.DateTime, nullable=True)
     image = orm.relationship(Image, back_populates='tags')
 

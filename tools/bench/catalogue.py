@@ -103,10 +103,12 @@ def drop_database(name):
     admin.dispose()
 
 
-# On a schema with 2026_9_tag_order the tag rows carry their image's created_at (the
-# service sets it on every write; the migration fills it for rows that exist).
-TAG_TIMES = """UPDATE image_tags SET image_created_at = images.created_at FROM images
-    WHERE images.id = image_tags.image_id"""
+# On a schema with 2026_9_filter_order the tag and property rows carry their image's
+# created_at (the service sets it on every write; the migration fills it for rows that
+# exist).
+ROW_TIMES = ["""UPDATE %s SET image_created_at = images.created_at FROM images
+    WHERE images.id = %s.image_id""" % (table, table)
+             for table in ('image_tags', 'image_properties')]
 
 
 def generate(url, n):
@@ -115,7 +117,8 @@ def generate(url, n):
         if sql == 'ANALYZE' and _raw(url, "SELECT 1 FROM information_schema.columns WHERE "
                                           "table_name = 'image_tags' AND "
                                           "column_name = 'image_created_at'"):
-            _raw(url, TAG_TIMES)
+            for sql_times in ROW_TIMES:
+                _raw(url, sql_times)
         _raw(url, sql.replace('%(n)d', str(n)).replace('%(projects)d', str(PROJECTS)))
     counts = {t: _raw(url, 'SELECT count(*) FROM %s' % t)[0][0]
               for t in ('images', 'image_properties', 'image_tags', 'image_members',

@@ -269,69 +269,97 @@ class TestImageListOrder(base.DbTestCase):
         self.fail('paging did not end')
 
     def _tag_every_other(self):
-        """Tags on images created in the same second (ties), some shared, some public."""
+        """Tags and properties on images created in the same second (ties).
+
+        Some images shared, some public: "even" (and parity=even) on every other image,
+        "third" (and third=yes) on every third.
+        """
         for n, image in enumerate(self.images):
             tags = ['even'] if n % 2 == 0 else []
+            properties = {'parity': 'even' if n % 2 == 0 else 'odd'}
             if n % 3 == 0:
                 tags.append('third')
-            db_api.image_update(image['id'], {}, tags=tags)
+                properties['third'] = 'yes'
+            db_api.image_update(image['id'], {}, tags=tags, properties=properties)
         return [i for n, i in enumerate(self.images) if n % 2 == 0]
 
-    def test_tag_filter_in_date_order_follows_the_tag(self):
-        """The tag rows' own order (ix_image_tags_list): whole, paged, both directions."""
+    EVEN = ({'tags': ['even']}, {'properties': {'parity': 'even'}})
+    BOTH = ({'tags': ['even', 'third']}, {'properties': {'parity': 'even', 'third': 'yes'}},
+            {'tags': ['even'], 'properties': {'third': 'yes'}})
+
+    def test_tag_and_property_filters_in_date_order_follow_their_rows(self):
+        """The rows' own order (ix_image_tags_list, ix_image_properties_list).
+
+        Whole, paged, both directions.
+        """
         from glance.db import image_list
         even = self._tag_every_other()
+        default = (['created_at', 'id'], ['desc', 'desc'])
         with self.engine.connect() as conn:
-            self.assertEqual('even', image_list.ordering_tag(
-                conn, ['created_at', 'id'], ['desc', 'desc'], ['even', 'third']))
-            self.assertIsNone(image_list.ordering_tag(
-                conn, ['size', 'created_at', 'id'], ['asc'] * 3, ['even']))
+            self.assertEqual(('tag', 'even'), image_list.ordering_filter(
+                conn, *default, {'tags': ['even', 'third'], 'properties': {'a': 'b'}}))
+            self.assertEqual(('property', ('parity', 'even')), image_list.ordering_filter(
+                conn, *default, {'properties': {'parity': 'even'}}))
+            self.assertIsNone(image_list.ordering_filter(
+                conn, ['size', 'created_at', 'id'], ['asc'] * 3, {'tags': ['even']}))
         both = [i for n, i in enumerate(self.images) if n % 6 == 0]
         for dirs in (['desc'], ['asc']):
             expected = _reference_order(even, ['created_at', 'id'], dirs * 2)
-            for size in (1, 4, 100):
-                self.assertEqual(expected, self._tagged_pages({'tags': ['even']}, dirs, size),
-                                 (dirs, size))
-            self.assertEqual(_reference_order(both, ['created_at', 'id'], dirs * 2),
-                             self._tagged_pages({'tags': ['even', 'third']}, dirs, 2))
+            for filters in self.EVEN:
+                for size in (1, 4, 100):
+                    self.assertEqual(expected, self._tagged_pages(filters, dirs, size),
+                                     (filters, dirs, size))
+            for filters in self.BOTH:
+                self.assertEqual(_reference_order(both, ['created_at', 'id'], dirs * 2),
+                                 self._tagged_pages(filters, dirs, 2), filters)
         # a member: public images and the shared ones it accepted
         for image in even[1:4]:
             if image['visibility'] == 'shared':
                 db_api.image_member_create(image['id'], 'p9', status='accepted')
         seen = [i for i in even if i['visibility'] == 'public' or i in even[1:4]]
-        self.assertEqual(_reference_order(seen, ['created_at', 'id'], ['desc'] * 2),
-                         self._tagged_pages({'tags': ['even']}, ['desc'], 3, 'p9'))
-        self.assertEqual([], self._tagged_pages({'tags': ['nobody']}, ['desc'], 3))
+        for filters in self.EVEN:
+            self.assertEqual(_reference_order(seen, ['created_at', 'id'], ['desc'] * 2),
+                             self._tagged_pages(filters, ['desc'], 3, 'p9'))
+        for filters in ({'tags': ['nobody']}, {'properties': {'parity': 'none'}}):
+            self.assertEqual([], self._tagged_pages(filters, ['desc'], 3))
 
-    def test_tag_rows_carry_their_images_creation_time(self):
+    def test_tag_and_property_rows_carry_their_images_creation_time(self):
         self._tag_every_other()
-        db_api.image_create(_image(tags=['new']))
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.text(
-                'SELECT count(*), sum(CASE WHEN t.image_created_at = i.created_at THEN 1 '
-                'ELSE 0 END) FROM image_tags t JOIN images i ON i.id = t.image_id')).one()
-        self.assertEqual(9 + 6 + 1, rows[0])
-        self.assertEqual(rows[0], rows[1])
+        db_api.image_create(_image(tags=['new'], properties={'new': 'yes'}))
+        db_api.image_activate(self.images[1]['id'], {}, {'url': 'file:///x', 'metadata': {}},
+                              from_state='queued', properties={'added': 'at activation'})
+        for table, count in (('image_tags', 9 + 6 + 1), ('image_properties', 18 + 6 + 2)):
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.text(
+                    'SELECT count(*), sum(CASE WHEN t.image_created_at = i.created_at THEN 1 '
+                    'ELSE 0 END) FROM %s t JOIN images i ON i.id = t.image_id'
+                    % table)).one()
+            self.assertEqual(count, rows[0], table)
+            self.assertEqual(rows[0], rows[1], table)
 
-    def test_tag_filter_before_the_contract_step(self):
-        """Without ix_image_tags_list (not contracted yet) the general plan answers alike.
+    def test_filters_before_the_contract_step(self):
+        """Without the ordered indexes (not contracted yet) the general plan answers alike.
 
         Rows without a creation time (written by the old code) included.
         """
         from glance.db import image_list
         even = self._tag_every_other()
-        tags = sa.Table('image_tags', sa.MetaData(), sa.Column('value', sa.String(255)))
+        meta = sa.MetaData()
         with self.engine.begin() as conn:
-            conn.execute(sa.schema.DropIndex(sa.Index('ix_image_tags_list', tags.c.value)))
-            conn.execute(sa.text('UPDATE image_tags SET image_created_at = NULL'))
-        image_list._TAG_INDEX_SEEN.clear()
-        self.addCleanup(image_list._TAG_INDEX_SEEN.clear)
-        with self.engine.connect() as conn:
-            self.assertIsNone(image_list.ordering_tag(
-                conn, ['created_at', 'id'], ['desc', 'desc'], ['even']))
-        for dirs in (['desc'], ['asc']):
-            self.assertEqual(_reference_order(even, ['created_at', 'id'], dirs * 2),
-                             self._tagged_pages({'tags': ['even']}, dirs, 4))
+            for table, index in (('image_tags', 'ix_image_tags_list'),
+                                 ('image_properties', 'ix_image_properties_list')):
+                column = sa.Table(table, meta, sa.Column('name', sa.String(255))).c.name
+                conn.execute(sa.schema.DropIndex(sa.Index(index, column)))
+                conn.execute(sa.text('UPDATE %s SET image_created_at = NULL' % table))
+        image_list._ORDERED_SEEN.clear()
+        self.addCleanup(image_list._ORDERED_SEEN.clear)
+        for filters in self.EVEN:
+            with self.engine.connect() as conn:
+                self.assertIsNone(image_list.ordering_filter(
+                    conn, ['created_at', 'id'], ['desc', 'desc'], filters))
+            for dirs in (['desc'], ['asc']):
+                self.assertEqual(_reference_order(even, ['created_at', 'id'], dirs * 2),
+                                 self._tagged_pages(filters, dirs, 4))
 
     def test_paging_without_the_list_indexes(self):
         """Code newer than the schema (before db expand) still lists, only slower.

@@ -58,7 +58,8 @@ class TestModelsMatchMigrations(test_migrations.ModelsMigrationsSync, base.DbTes
         return models.Base.metadata
 
     def include_object(self, object_, name, type_, reflected, compare_to):
-        if type_ == 'index' and name == 'ix_image_properties_name_value':
+        if type_ == 'index' and name in ('ix_image_properties_name_value',
+                                         'ix_image_properties_list'):
             # On PostgreSQL an expression index (substr of the value), which the model
             # cannot spell for one engine alone: TestListIndexes checks it.
             return self.engine.dialect.name != 'postgresql'
@@ -109,19 +110,19 @@ class TestListIndexes(base.DbTestCase):
 
 
 @base.on_every_engine
-class TestTagOrder(base.DbTestCase):
-    """2026_9_tag_order: tag rows get their image's created_at at expand.
+class TestFilterOrder(base.DbTestCase):
+    """2026_9_filter_order: tag and property rows get their image's created_at at expand.
 
-    The rows the old code wrote meanwhile get it at contract, and only then comes the
-    ordered index.
+    The rows the old code wrote meanwhile get it at contract, and only then come the
+    ordered indexes.
     """
 
     migrate = False
 
-    def _tag_times(self, conn):
+    def _times(self, conn, table, key):
         return dict(conn.execute(sa.text(
-            'SELECT value, image_created_at FROM image_tags ORDER BY value').columns(
-            value=sa.String, image_created_at=sa.DateTime)).all())
+            'SELECT %s, image_created_at FROM %s ORDER BY %s' % (key, table, key)).columns(
+            **{key: sa.String, 'image_created_at': sa.DateTime})).all())
 
     def test_expand_fills_contract_fills_the_rest_and_indexes(self):
         migration.upgrade('2026_8_counters', self.engine)
@@ -132,17 +133,36 @@ class TestTagOrder(base.DbTestCase):
                 "os_hidden, created_at, deleted) VALUES ('i1', 'active', 'public', 0, 0, "
                 ":f, :f, :created, :f)"), {'created': created, 'f': False})
             conn.execute(sa.text("INSERT INTO image_tags (image_id, value) VALUES ('i1', 'a')"))
+            conn.execute(sa.text("INSERT INTO image_properties (image_id, name, value) "
+                                 "VALUES ('i1', 'a', 'x')"))
         migration.expand(self.engine)
         with self.engine.begin() as conn:
-            self.assertEqual({'a': created}, self._tag_times(conn))
-            # a service still on the old code adds a tag: no creation time
+            self.assertEqual({'a': created}, self._times(conn, 'image_tags', 'value'))
+            self.assertEqual({'a': created}, self._times(conn, 'image_properties', 'name'))
+            # a service still on the old code adds a tag and a property: no creation time
             conn.execute(sa.text("INSERT INTO image_tags (image_id, value) VALUES ('i1', 'b')"))
-            self.assertEqual({'a': created, 'b': None}, self._tag_times(conn))
-        names = {i['name'] for i in sa.inspect(self.engine).get_indexes('image_tags')}
-        self.assertNotIn('ix_image_tags_list', names)
+            conn.execute(sa.text("INSERT INTO image_properties (image_id, name, value) "
+                                 "VALUES ('i1', 'b', 'y')"))
+            self.assertEqual({'a': created, 'b': None},
+                             self._times(conn, 'image_tags', 'value'))
+        for table in ('image_tags', 'image_properties'):
+            names = {i['name'] for i in sa.inspect(self.engine).get_indexes(table)}
+            self.assertFalse({'ix_image_tags_list', 'ix_image_properties_list'} & names)
         migration.contract(self.engine)
         with self.engine.begin() as conn:
-            self.assertEqual({'a': created, 'b': created}, self._tag_times(conn))
-        index = {i['name']: i for i in sa.inspect(self.engine).get_indexes('image_tags')}
+            self.assertEqual({'a': created, 'b': created},
+                             self._times(conn, 'image_tags', 'value'))
+            self.assertEqual({'a': created, 'b': created},
+                             self._times(conn, 'image_properties', 'name'))
+        tags = {i['name']: i for i in sa.inspect(self.engine).get_indexes('image_tags')}
         self.assertEqual(['value', 'image_created_at', 'image_id'],
-                         index['ix_image_tags_list']['column_names'])
+                         tags['ix_image_tags_list']['column_names'])
+        props = {i['name']: i for i in sa.inspect(self.engine).get_indexes('image_properties')}
+        columns = props['ix_image_properties_list']['column_names']
+        if self.engine.dialect.name == 'postgresql':
+            self.assertEqual('name', columns[0])
+            self.assertIn('substr(value, 1, 255)',
+                          props['ix_image_properties_list']['expressions'][1])
+            self.assertEqual(['image_created_at', 'image_id'], columns[2:])
+        else:
+            self.assertEqual(['name', 'value', 'image_created_at', 'image_id'], columns)
