@@ -136,8 +136,11 @@ def images_finish_delete():
         _LOCS.c.image_id == _IMAGES.c.id,
         _LOCS.c.status.in_(('pending_delete', 'deleting')))
     with api._session(write=True) as session:
+        # (a pending_delete image is always a deleted one: with "deleted" the status index
+        # (deleted, status, ...) finds them, where "status" alone scanned every image)
         ids = [r.id for r in session.execute(sa.select(_IMAGES.c.id).where(
-            _IMAGES.c.status == 'pending_delete', ~pending.exists()))]
+            _IMAGES.c.deleted == sa.true(), _IMAGES.c.status == 'pending_delete',
+            ~pending.exists()))]
         if ids:
             session.execute(sa.update(_IMAGES).where(
                 _IMAGES.c.id.in_(ids), _IMAGES.c.status == 'pending_delete').values(
