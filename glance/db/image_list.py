@@ -17,9 +17,9 @@ are still exact and alike on every engine, with the bound written out term by te
 sort what they select.
 
 Tag, property and membership filters are ``id IN (subquery)`` on indexes that start with
-the value asked for (``image_tags(value, image_id)``, ``image_properties(name, value,
-image_id)``, ``image_members(member, status, image_id)``), so the planner may start from the
-few images that carry a rare tag rather than walk the catalogue in date order.
+the value asked for (``image_tags(value, ...)``, ``image_properties(name, value, ...)``,
+``image_members(member, status, image_id)``), so the planner may start from the few images
+that carry a rare tag rather than walk the catalogue in date order.
 
 A tag or property filter in the default order (``created_at`` then ``id``, either
 direction) does better: each tag and property row carries its image's ``created_at``

@@ -103,13 +103,10 @@ class ImageProperty(Base):
     __tablename__ = 'image_properties'
     __table_args__ = (
         sa.UniqueConstraint('image_id', 'name', name='uq_image_properties_image_id_name'),
-        # For a property filter. A value may be longer than an index entry can be: MariaDB
-        # indexes its first 255 characters; PostgreSQL has the index on substr(value, 1,
-        # 255) (see the migration; the list query names that expression too).
-        sa.Index('ix_image_properties_name_value', 'name', 'value', 'image_id',
-                 mysql_length={'value': 255}),
-        # A property filter in the list's default order walks this one (the same prefix
-        # of the value; glance.db.image_list).
+        # For a property filter, which in the list's default order walks it (glance.db.
+        # image_list). A value may be longer than an index entry can be: MariaDB indexes its
+        # first 255 characters; PostgreSQL has the index on substr(value, 1, 255) (see the
+        # migration 2026_9_filter_order_contract; the list query names that expression too).
         sa.Index('ix_image_properties_list', 'name', 'value', 'image_created_at', 'image_id',
                  mysql_length={'value': 255}),
     )
@@ -129,8 +126,7 @@ class ImageTag(Base):
     __tablename__ = 'image_tags'
     __table_args__ = (
         sa.UniqueConstraint('image_id', 'value', name='uq_image_tags_image_id_value'),
-        sa.Index('ix_image_tags_value_image_id', 'value', 'image_id'),
-        # A tag filter in the list's default order walks this index (glance.db.image_list).
+        # For a tag filter, which in the list's default order walks it (glance.db.image_list).
         sa.Index('ix_image_tags_list', 'value', 'image_created_at', 'image_id'),
     )
 

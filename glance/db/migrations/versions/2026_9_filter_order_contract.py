@@ -5,7 +5,10 @@ No service runs the code of before 2026_9_filter_order any more, so no new row l
 column: fill the rows the old code wrote during the upgrade, then add
 ``ix_image_tags_list (value, image_created_at, image_id)`` and ``ix_image_properties_list
 (name, value's first 255 characters, image_created_at, image_id)``. glance-api takes the
-ordered plans only when these indexes exist (glance.db.image_list).
+ordered plans only when these indexes exist (glance.db.image_list). They serve the lookups
+by value the ``(value, image_id)`` and ``(name, value, image_id)`` indexes served (the
+filters in other orders), which go: about 630 MB less per million images (two tags and
+three properties each).
 
 Revision ID: 2026_9_filter_order_contract
 Revises: 2026_6_list_indexes_contract
@@ -38,3 +41,5 @@ def upgrade():
         op.create_index('ix_image_properties_list', 'image_properties',
                         ['name', 'value', 'image_created_at', 'image_id'],
                         mysql_length={'value': PROPERTY_VALUE_PREFIX})
+    op.drop_index('ix_image_tags_value_image_id', table_name='image_tags')
+    op.drop_index('ix_image_properties_name_value', table_name='image_properties')
