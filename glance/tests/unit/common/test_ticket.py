@@ -47,6 +47,30 @@ class TestTicket(testtools.TestCase):
                     '%s.%s' % (ticket._b64(b'{"i": "img"}'), sig)):
             self.assertRaises(exception.InvalidTicket, ticket.verify, bad, 'img')
 
+    def test_signature_text_is_compared_not_its_bytes(self):
+        """A token whose MAC text differs only in bits no decoder reads is refused.
+
+        A MAC's last base64 character carries 2 such bits (32 bytes in 43 characters).
+        """
+        alphabet = ('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
+
+        def same_bytes(sig):
+            last = alphabet.index(sig[-1])
+            return sig[:-1] + alphabet[last ^ 1]  # one of the unread bits
+        token = ticket.sign('img', 'proj')
+        payload, sig = token.split('.')
+        self.assertEqual(ticket._unb64(sig), ticket._unb64(same_bytes(sig)))
+        self.assertRaises(exception.InvalidTicket, ticket.verify,
+                          '%s.%s' % (payload, same_bytes(sig)), 'img')
+        request = ticket.sign_request('GET', '/v2/cache')
+        expires, sig = request.split('.')
+        self.assertRaises(exception.InvalidTicket, ticket.verify_request, 'GET', '/v2/cache',
+                          '%s.%s' % (expires, same_bytes(sig)))
+        ticket.verify_request('GET', '/v2/cache', request)
+        self.assertEqual('proj', ticket.verify(token, 'img')['project_id'])
+        # not ASCII: refused, not an error
+        self.assertRaises(exception.InvalidTicket, ticket.verify, payload + '.\u00e9', 'img')
+
     def test_claims_cannot_be_edited(self):
         token = ticket.sign('img', 'proj', is_admin=False)
         payload, sig = token.split('.')
