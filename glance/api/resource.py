@@ -5,6 +5,8 @@ action's keyword arguments) and serializer (writes the action's result into the 
 the shape of upstream Glance's v2 modules. Domain errors are mapped to HTTP here, once.
 """
 
+import contextlib
+
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 import routes
@@ -84,6 +86,9 @@ def json_response(resp, value, status=200):
     resp.body = jsonutils.dump_as_bytes(value)
 
 
+_UNQUEUED = contextlib.nullcontext()  # an action without a queue
+
+
 class Resource:
     def __init__(self, controller, deserializer=None, serializer=None, queues=None):
         """A controller's actions, with their (de)serializers.
@@ -102,10 +107,7 @@ class Resource:
         action = args.pop('action')
         args.pop('controller', None)
         args.pop('format', None)
-        queue = self.queues.get(action)
-        if queue is None:
-            return self._run(req, action, args)
-        with queue:
+        with self.queues.get(action, _UNQUEUED):
             return self._run(req, action, args)
 
     def _run(self, req, action, args):

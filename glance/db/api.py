@@ -248,15 +248,11 @@ def image_create(values):
     values = dict(values)
     properties = values.pop('properties', {}) or {}
     tags = values.pop('tags', []) or []
-    if values.get('created_at') is None:
-        values['created_at'] = models.now()  # the tags and properties carry it too
     with _session(write=True) as session:
         image = models.Image(**values)
-        image.properties = [models.ImageProperty(name=k, value=v,
-                                                 image_created_at=image.created_at)
+        image.properties = [models.ImageProperty(name=k, value=v)
                             for k, v in properties.items()]
-        image.tags = [models.ImageTag(value=t, image_created_at=image.created_at)
-                      for t in dict.fromkeys(tags)]
+        image.tags = [models.ImageTag(value=t) for t in dict.fromkeys(tags)]
         session.add(image)
         try:
             session.flush()
@@ -370,8 +366,7 @@ def image_update(image_id, values, properties=None, tags=None, from_state=None, 
                     prop.value = properties[name]
             for name, value in properties.items():
                 if name not in current:
-                    image.properties.append(models.ImageProperty(
-                        name=name, value=value, image_created_at=image.created_at))
+                    image.properties.append(models.ImageProperty(name=name, value=value))
         if tags is not None:
             current = {t.value: t for t in image.tags}
             for value, tag in current.items():
@@ -379,8 +374,7 @@ def image_update(image_id, values, properties=None, tags=None, from_state=None, 
                     image.tags.remove(tag)
             for value in dict.fromkeys(tags):
                 if value not in current:
-                    image.tags.append(models.ImageTag(value=value,
-                                                      image_created_at=image.created_at))
+                    image.tags.append(models.ImageTag(value=value))
         image.updated_at = models.now()
         try:
             session.flush()
@@ -520,8 +514,7 @@ def _change_properties(image, changes):
         elif name in current:
             current[name].value = value
         else:
-            image.properties.append(models.ImageProperty(
-                name=name, value=value, image_created_at=image.created_at))
+            image.properties.append(models.ImageProperty(name=name, value=value))
 
 
 @_retry

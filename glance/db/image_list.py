@@ -251,19 +251,26 @@ def plan(keys, dirs, marker, dialect):
     return _general(keys, dirs, marker)
 
 
-_INDEXES = weakref.WeakKeyDictionary()  # engine -> names of the images table's indexes
+_INDEXES = weakref.WeakKeyDictionary()  # engine -> {table: (index names, when read)}
+_INDEX_RECHECK = 60  # seconds between looks for an index found missing
 
 
-def _images_indexes(connection):
-    """The images table's index names, read once per engine.
+def _has_index(connection, table, name):
+    """Whether the database has index ``name`` on ``table``; read once per engine and table.
 
-    A hint naming an index the database lacks (code newer than the schema, before
-    ``glance-manage db expand``) would fail the query on MariaDB.
+    Code may be newer than the schema: a hint naming an index the database lacks fails the
+    query on MariaDB (before ``glance-manage db expand``), and the ordered tag and property
+    plans need the rows the step that makes their indexes fills (before ``db contract``).
+    A missing index is looked for again at most once a minute, so a running service takes
+    it up soon after the migration.
     """
-    engine = connection.engine
-    if engine not in _INDEXES:
-        _INDEXES[engine] = {i['name'] for i in sa.inspect(connection).get_indexes('images')}
-    return _INDEXES[engine]
+    tables = _INDEXES.setdefault(connection.engine, {})
+    names, read_at = tables.get(table, (None, None))
+    if names is None or (name not in names
+                         and time.monotonic() - read_at >= _INDEX_RECHECK):
+        names = {i['name'] for i in sa.inspect(connection).get_indexes(table)}
+        tables[table] = names, time.monotonic()
+    return name in names
 
 
 def _order_index(keys):
@@ -271,30 +278,9 @@ def _order_index(keys):
     return None if keys[0] == 'id' else 'ix_images_list_%s' % keys[0]
 
 
-# The ordered indexes (migration 2026_9_filter_order_contract): table -> index name.
-_ORDERED_INDEXES = {'image_tags': 'ix_image_tags_list',
-                    'image_properties': 'ix_image_properties_list'}
-_ORDERED_SEEN = weakref.WeakKeyDictionary()  # engine -> {table: True, or when last looked}
-_ORDERED_RECHECK = 60  # seconds between looks while an index is missing
-
-
-def _ordered_index(connection, table):
-    """True once the database has ``table``'s ordered index (``glance-manage db contract``).
-
-    Before contract, rows written by a service on the old code lack ``image_created_at``;
-    the index comes with the step that fills them. While it is missing, look again at most
-    once a minute, so a running service takes the plan up soon after the contract step.
-    """
-    seen = _ORDERED_SEEN.setdefault(connection.engine, {})
-    found = seen.get(table)
-    if found is True:
-        return True
-    if found is not None and time.monotonic() - found < _ORDERED_RECHECK:
-        return False
-    names = {i['name'] for i in sa.inspect(connection).get_indexes(table)}
-    present = _ORDERED_INDEXES[table] in names
-    seen[table] = True if present else time.monotonic()
-    return present
+# The ordered indexes (migration 2026_9_filter_order_contract).
+_TAGS_ORDERED = 'ix_image_tags_list'
+_PROPS_ORDERED = 'ix_image_properties_list'
 
 
 def ordering_filter(connection, keys, dirs, filters):
@@ -307,10 +293,10 @@ def ordering_filter(connection, keys, dirs, filters):
     if keys != ['created_at', 'id'] or len(set(dirs)) != 1:
         return None
     tags = filters.get('tags') or []
-    if tags and _ordered_index(connection, 'image_tags'):
+    if tags and _has_index(connection, 'image_tags', _TAGS_ORDERED):
         return 'tag', tags[0]
     properties = filters.get('properties') or {}
-    if properties and _ordered_index(connection, 'image_properties'):
+    if properties and _has_index(connection, 'image_properties', _PROPS_ORDERED):
         return 'property', next(iter(properties.items()))
     return None
 
@@ -367,7 +353,7 @@ def select_page(connection, where, keys, dirs, marker, limit, plain=False, order
         return connection.execute(query).mappings().all()
     hint = None
     if (dialect == 'mysql' and plain and marker is not None and _served(keys, dirs)
-            and _order_index(keys) in _images_indexes(connection)):
+            and _has_index(connection, 'images', _order_index(keys))):
         hint = 'FORCE INDEX (%s)' % _order_index(keys)
     rows = []
     for bound, order_by in plan(keys, dirs, marker, dialect):

@@ -117,7 +117,7 @@ class ImageProperty(Base):
     name = sa.Column(_binary_string(), nullable=False)
     value = sa.Column(sa.Text().with_variant(mysql.TEXT(collation=BINARY_COLLATION),
                                              'mysql'))
-    # The image's created_at, as for tags (migration 2026_9_filter_order).
+    # The image's created_at, as for tags (set on every insert, below ImageTag).
     image_created_at = sa.Column(sa.DateTime, nullable=True)
     image = orm.relationship(Image, back_populates='properties')
 
@@ -134,10 +134,24 @@ class ImageTag(Base):
     image_id = sa.Column(sa.String(36), sa.ForeignKey('images.id', ondelete='CASCADE'),
                          nullable=False)
     value = sa.Column(_binary_string(), nullable=False)
-    # The image's created_at, which never changes (migration 2026_9_filter_order): every
-    # write of a tag sets it (glance.db.api).
+    # The image's created_at, which never changes (migration 2026_9_filter_order; set on
+    # every insert, below).
     image_created_at = sa.Column(sa.DateTime, nullable=True)
     image = orm.relationship(Image, back_populates='tags')
+
+
+@sa.event.listens_for(ImageProperty, 'before_insert')
+@sa.event.listens_for(ImageTag, 'before_insert')
+def _carry_image_created_at(mapper, connection, row):
+    """Every tag and property row inserted carries its image's created_at.
+
+    The ordered list plans (glance.db.image_list) follow this column: a row without it
+    would be left out of a filtered list. Set here, on the one path every insert takes.
+    """
+    if row.image_created_at is None:
+        known = row.image.created_at if row.image is not None else None
+        row.image_created_at = known if known is not None else (
+            sa.select(Image.created_at).where(Image.id == row.image_id).scalar_subquery())
 
 
 class ImageLocation(_Timestamps, Base):

@@ -15,6 +15,7 @@ import testtools
 
 from glance.tests.functional import base
 from glance.tests.functional.data import test_data_path
+from glance.tests.functional.image_import import source as source_server
 from glance.tests.functional import keystone
 
 MiB = 1024 * 1024
@@ -30,10 +31,11 @@ OVERRIDES = {
     'importer': {},
     'twostage': {'image_size_total': 3},
     'pair': {},
+    'single': {'image_count_uploading': 1},
 }
 
 
-class TestKeystoneLimits(base.FunctionalTest):
+class TestKeystoneLimits(source_server.ClassSource, base.FunctionalTest):
 
     shared_servers = True
 
@@ -69,6 +71,8 @@ class TestKeystoneLimits(base.FunctionalTest):
         env = keystone._env(os.path.join(keystone.STATE, 'keystone', 'env'))
         cls.server_kwargs = {'stream': False, 'api_conf': {
             'DEFAULT': {'use_keystone_limits': 'true'},
+            # web-download from the class's source on loopback
+            'import_filtering_opts': {'allowed_ports': '', 'allowed_private_hosts': 'localhost'},
             'oslo_limit': {'auth_url': info['auth_url'], 'auth_type': 'password',
                            'username': env['OS_USERNAME'],
                            'password': env['OS_PASSWORD'],
@@ -184,9 +188,7 @@ class TestKeystoneLimits(base.FunctionalTest):
         override = self.ks.limits.create(self.projects['importer'], self.service,
                                          'image_size_total', 1, region='RegionOne')
         self.addCleanup(self.ks.limits.delete, override)
-        path = '/v2/images/%s/import' % image['id']
-        body = {'method': {'name': 'glance-direct'}}
-        resp = self.call('POST', path, 'importer', 413, json=body)
+        resp = self.import_('importer', image, expect=413)
         self.assertIn('image_size_total', resp.text)
         # refused before a task: the staged data waits, still importable
         self.assertEqual([], self.call('GET', '/v2/images/%s/tasks' % image['id'],
@@ -194,15 +196,14 @@ class TestKeystoneLimits(base.FunctionalTest):
         self.assertEqual('uploading', self.show('importer', image)['status'])
         self.assertTrue(self.staged(image))
         self.ks.limits.update(override, resource_limit=5)
-        self.call('POST', path, 'importer', 202, json=body)
-        self.assertTrue(test_data_path.wait_for(
-            lambda: self.show('importer', image)['status'] == 'active', 60),
-            self.show('importer', image))
+        self.import_('importer', image)
+        self.wait_active('importer', image)
         self.assertEqual(3, self.usage('importer')['image_size_total']['usage'])  # MiB
 
-    def import_(self, project, image, expect=202):
+    def import_(self, project, image, expect=202, **method):
+        method.setdefault('name', 'glance-direct')
         return self.call('POST', '/v2/images/%s/import' % image['id'], project, expect,
-                         json={'method': {'name': 'glance-direct'}})
+                         json={'method': method})
 
     def wait_active(self, project, image):
         self.assertTrue(test_data_path.wait_for(
@@ -236,6 +237,18 @@ class TestKeystoneLimits(base.FunctionalTest):
         self.wait_active('pair', first)
         self.import_('pair', second)
         self.wait_active('pair', second)
+
+    def test_a_web_download_counts_once_in_transit(self):
+        # image_count_uploading 1: the import takes it, and the import's own download
+        # (of an image already "importing") adds no second
+        data = b'w' * (MiB + 3)
+        self.source.bodies['single'] = data
+        image = self.create('single')
+        self.import_('single', image, name='web-download',
+                     uri=self.source.url('/data/single', host='localhost'))
+        self.wait_active('single', image)
+        self.assertEqual(len(data), self.show('single', image)['size'])
+        self.assertEqual(0, self.usage('single')['image_count_uploading']['usage'])
 
 
 class TestLegacyQuotas(base.FunctionalTest):

@@ -32,7 +32,8 @@ _WAITING = {
 }
 
 
-class TestGetWhileAListWaits(base.FunctionalTest):
+class _ListInTheDatabase(base.FunctionalTest):
+    """One glance-api worker on a database of its own, and a lock to hold lists up with."""
 
     engine = 'postgresql'
     api_conf = {}
@@ -47,6 +48,11 @@ class TestGetWhileAListWaits(base.FunctionalTest):
         self.addCleanup(self.db.dispose)
         self.project = 'p-' + uuid.uuid4().hex[:8]
         self.headers = {'X-Project-Id': self.project, 'X-Roles': 'member,reader'}
+        image = requests.post(self._url('/v2/images'), headers=self.headers,
+                              json={'name': 'mine', 'visibility': 'private'}, timeout=30)
+        self.assertEqual(201, image.status_code, image.text)
+        self.image = image.json()
+        self.listed = {}
 
     def _url(self, path):
         return self.servers.api_url + path
@@ -65,89 +71,84 @@ class TestGetWhileAListWaits(base.FunctionalTest):
             conn.close()
         return release
 
-    def _wait_until_blocked(self):
+    def _waiting(self):
+        """How many queries wait on the lock."""
         with self.db.connect() as conn:
-            for _ in range(100):  # up to 10 s
-                if conn.execute(sa.text(_WAITING[self.engine])).scalar():
-                    return
-                # a new transaction each time: PostgreSQL's statistics views are a
-                # snapshot taken once per transaction
-                conn.rollback()
-                threading.Event().wait(0.1)
+            return conn.execute(sa.text(_WAITING[self.engine])).scalar()
+
+    def _wait_until_blocked(self):
+        for _ in range(100):  # up to 10 s
+            # a connection each time: PostgreSQL's statistics views are a snapshot taken
+            # once per transaction
+            if self._waiting():
+                return
+            threading.Event().wait(0.1)
         self.fail('the list query never reached the database lock')
 
-    def test_show_answers_while_a_list_waits_in_the_database(self):
-        image = requests.post(self._url('/v2/images'), headers=self.headers,
-                              json={'name': 'mine', 'visibility': 'private'}, timeout=30)
-        self.assertEqual(201, image.status_code, image.text)
-        image = image.json()
-        release = self._lock_members()
-        listed = {}
+    def _list_in_a_thread(self, name):
+        """Start a list call (answer in ``self.listed[name]``); its thread.
 
+        A project's list asks which shared images it is a member of: image_members.
+        """
         def list_images():
-            # A project's list asks which shared images it is a member of: image_members.
-            listed['resp'] = requests.get(self._url('/v2/images'), headers=self.headers,
-                                          timeout=60)
+            self.listed[name] = requests.get(self._url('/v2/images'), headers=self.headers,
+                                             timeout=60)
+        thread = threading.Thread(target=list_images)
+        thread.start()
+        return thread
 
-        lister = threading.Thread(target=list_images)
-        lister.start()
+    def _show(self):
+        shown = requests.get(self._url('/v2/images/%s' % self.image['id']),
+                             headers=self.headers, timeout=20)
+        self.assertEqual(200, shown.status_code, shown.text)
+        self.assertEqual('mine', shown.json()['name'])
+
+    def _assert_listed(self, name):
+        resp = self.listed[name]
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual([self.image['id']], [i['id'] for i in resp.json()['images']])
+
+
+class TestGetWhileAListWaits(_ListInTheDatabase):
+
+    def test_show_answers_while_a_list_waits_in_the_database(self):
+        release = self._lock_members()
+        lister = self._list_in_a_thread('list')
         try:
             self._wait_until_blocked()
-            shown = requests.get(self._url('/v2/images/%s' % image['id']),
-                                 headers=self.headers, timeout=20)
-            self.assertEqual(200, shown.status_code, shown.text)
-            self.assertEqual('mine', shown.json()['name'])
+            self._show()
             self.assertTrue(lister.is_alive(), 'the list call was not waiting any more')
         finally:
             release()
             lister.join(60)
-        self.assertEqual(200, listed['resp'].status_code, listed['resp'].text)
-        self.assertEqual([image['id']], [i['id'] for i in listed['resp'].json()['images']])
+        self._assert_listed('list')
 
 
 class TestGetWhileAListWaitsMySQL(TestGetWhileAListWaits):
     engine = 'mysql'
 
 
-class TestListsTakeTurns(TestGetWhileAListWaits):
+class TestListsTakeTurns(_ListInTheDatabase):
     """With one list at a time per worker, a second list waits for the first; a GET not."""
 
     api_conf = {'api': {'image_list_concurrency': 1}}
 
-    def _waiting(self):
-        with self.db.connect() as conn:
-            return conn.execute(sa.text(_WAITING[self.engine])).scalar()
-
     def test_second_list_waits_its_turn_a_get_does_not(self):
-        image = requests.post(self._url('/v2/images'), headers=self.headers,
-                              json={'name': 'mine', 'visibility': 'private'}, timeout=30)
-        self.assertEqual(201, image.status_code, image.text)
-        image = image.json()
         release = self._lock_members()
-        listed = {}
-
-        def list_images(name):
-            listed[name] = requests.get(self._url('/v2/images'), headers=self.headers,
-                                        timeout=60)
-
-        first = threading.Thread(target=list_images, args=('first',))
-        second = threading.Thread(target=list_images, args=('second',))
-        first.start()
+        first = self._list_in_a_thread('first')
+        second = None
         try:
             self._wait_until_blocked()
-            second.start()
+            second = self._list_in_a_thread('second')
             threading.Event().wait(0.5)
-            shown = requests.get(self._url('/v2/images/%s' % image['id']),
-                                 headers=self.headers, timeout=20)
-            self.assertEqual(200, shown.status_code, shown.text)
+            self._show()
             # the second list is queued in the worker, not in the database
             self.assertEqual(1, self._waiting())
             self.assertTrue(second.is_alive(), 'the second list did not wait')
         finally:
             release()
-            first.join(60)
-            second.join(60)
-        for name in ('first', 'second'):
-            self.assertEqual(200, listed[name].status_code, listed[name].text)
-            self.assertEqual([image['id']],
-                             [i['id'] for i in listed[name].json()['images']])
+            for thread in (first, second):
+                if thread is not None:
+                    thread.join(60)
+        self._assert_listed('first')
+        self._assert_listed('second')

@@ -4,6 +4,7 @@ import datetime
 import multiprocessing
 import os
 import tempfile
+from unittest import mock
 import uuid
 
 from oslo_utils import timeutils
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from glance.common import exception
 from glance.db import api as db_api
 from glance.db import migration
+from glance.db import models
 from glance.tests.unit.db import base
 
 
@@ -203,11 +205,13 @@ class TestImageListOrder(base.DbTestCase):
             db_api.image_create(values)
             self.images.append(db_api.image_get(values['id']))
 
-    def _pages(self, keys, dirs, size):
+    def _pages(self, keys, dirs, size, filters=None, project_id=None):
+        """The ids of the whole list, read page by page (as admin unless a project)."""
         ids, marker = [], None
         for _ in range(len(self.images) + 1):
             page = [i['id'] for i in db_api.image_get_all(
-                is_admin=True, marker=marker, limit=size, sort_keys=keys, sort_dirs=dirs)]
+                project_id=project_id, is_admin=project_id is None, filters=filters,
+                marker=marker, limit=size, sort_keys=keys, sort_dirs=dirs)]
             ids.extend(page)
             if len(page) < size:
                 return ids
@@ -256,18 +260,6 @@ class TestImageListOrder(base.DbTestCase):
         self.assertEqual([public['id']], [i['id'] for i in db_api.image_get_all(
             project_id='p9', filters={'tags': ['x']}, member_status='pending')])
 
-    def _tagged_pages(self, filters, dirs, size, project_id=None):
-        ids, marker = [], None
-        for _ in range(len(self.images) + 1):
-            page = [i['id'] for i in db_api.image_get_all(
-                project_id=project_id, is_admin=project_id is None, filters=filters,
-                marker=marker, limit=size, sort_dirs=dirs)]
-            ids.extend(page)
-            if len(page) < size:
-                return ids
-            marker = page[-1]
-        self.fail('paging did not end')
-
     def _tag_every_other(self):
         """Tags and properties on images created in the same second (ties).
 
@@ -307,11 +299,11 @@ class TestImageListOrder(base.DbTestCase):
             expected = _reference_order(even, ['created_at', 'id'], dirs * 2)
             for filters in self.EVEN:
                 for size in (1, 4, 100):
-                    self.assertEqual(expected, self._tagged_pages(filters, dirs, size),
+                    self.assertEqual(expected, self._pages(None, dirs, size, filters),
                                      (filters, dirs, size))
             for filters in self.BOTH:
                 self.assertEqual(_reference_order(both, ['created_at', 'id'], dirs * 2),
-                                 self._tagged_pages(filters, dirs, 2), filters)
+                                 self._pages(None, dirs, 2, filters), filters)
         # a member: public images and the shared ones it accepted
         for image in even[1:4]:
             if image['visibility'] == 'shared':
@@ -319,16 +311,19 @@ class TestImageListOrder(base.DbTestCase):
         seen = [i for i in even if i['visibility'] == 'public' or i in even[1:4]]
         for filters in self.EVEN:
             self.assertEqual(_reference_order(seen, ['created_at', 'id'], ['desc'] * 2),
-                             self._tagged_pages(filters, ['desc'], 3, 'p9'))
+                             self._pages(None, ['desc'], 3, filters, 'p9'))
         for filters in ({'tags': ['nobody']}, {'properties': {'parity': 'none'}}):
-            self.assertEqual([], self._tagged_pages(filters, ['desc'], 3))
+            self.assertEqual([], self._pages(None, ['desc'], 3, filters))
 
     def test_tag_and_property_rows_carry_their_images_creation_time(self):
         self._tag_every_other()
         db_api.image_create(_image(tags=['new'], properties={'new': 'yes'}))
         db_api.image_activate(self.images[1]['id'], {}, {'url': 'file:///x', 'metadata': {}},
                               from_state='queued', properties={'added': 'at activation'})
-        for table, count in (('image_tags', 9 + 6 + 1), ('image_properties', 18 + 6 + 2)):
+        # a row added by its image's id alone, not through the image object
+        with db_api._session(write=True) as session:
+            session.add(models.ImageTag(image_id=self.images[2]['id'], value='by-id'))
+        for table, count in (('image_tags', 9 + 6 + 1 + 1), ('image_properties', 18 + 6 + 2)):
             with self.engine.connect() as conn:
                 rows = conn.execute(sa.text(
                     'SELECT count(*), sum(CASE WHEN t.image_created_at = i.created_at THEN 1 '
@@ -351,15 +346,32 @@ class TestImageListOrder(base.DbTestCase):
                 column = sa.Table(table, meta, sa.Column('name', sa.String(255))).c.name
                 conn.execute(sa.schema.DropIndex(sa.Index(index, column)))
                 conn.execute(sa.text('UPDATE %s SET image_created_at = NULL' % table))
-        image_list._ORDERED_SEEN.clear()
-        self.addCleanup(image_list._ORDERED_SEEN.clear)
+        image_list._INDEXES.clear()
+        self.addCleanup(image_list._INDEXES.clear)
+        default = (['created_at', 'id'], ['desc', 'desc'])
         for filters in self.EVEN:
             with self.engine.connect() as conn:
-                self.assertIsNone(image_list.ordering_filter(
-                    conn, ['created_at', 'id'], ['desc', 'desc'], filters))
+                self.assertIsNone(image_list.ordering_filter(conn, *default, filters))
             for dirs in (['desc'], ['asc']):
                 self.assertEqual(_reference_order(even, ['created_at', 'id'], dirs * 2),
-                                 self._tagged_pages(filters, dirs, 4))
+                                 self._pages(None, dirs, 4, filters))
+        # the contract step, while the service runs: it takes the ordered plan up once it
+        # looks again (at most a minute later)
+        with self.engine.begin() as conn:
+            conn.execute(sa.text('UPDATE image_tags SET image_created_at = (SELECT '
+                                 'created_at FROM images WHERE images.id = image_id)'))
+            tags = sa.Table('image_tags', sa.MetaData(), sa.Column('value', sa.String(255)),
+                            sa.Column('image_created_at', sa.DateTime),
+                            sa.Column('image_id', sa.String(36)))
+            sa.Index('ix_image_tags_list', tags.c.value, tags.c.image_created_at,
+                     tags.c.image_id).create(conn)
+        with self.engine.connect() as conn:
+            self.assertIsNone(image_list.ordering_filter(conn, *default, self.EVEN[0]))
+            with mock.patch.object(image_list, '_INDEX_RECHECK', 0):
+                self.assertEqual(('tag', 'even'),
+                                 image_list.ordering_filter(conn, *default, self.EVEN[0]))
+        self.assertEqual(_reference_order(even, ['created_at', 'id'], ['desc'] * 2),
+                         self._pages(None, ['desc'], 4, self.EVEN[0]))
 
     def test_paging_without_the_list_indexes(self):
         """Code newer than the schema (before db expand) still lists, only slower.
